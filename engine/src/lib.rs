@@ -1,0 +1,13 @@
+//! strata-engine: everything strata does that does not talk to a cloud or a disk format.
+//!
+//! The spec language (loading, checking, formatting), diagnostics, the dependency graph
+//! and the provider contract live here. Invariant: no AWS SDK crate is a dependency of
+//! this crate, so its tests build in seconds.
+
+pub mod provider;
+pub mod schema;
+pub mod value;
+
+pub use provider::{LookupType, Registry, ResourceType};
+pub use schema::{Attribute, BlockSchema, Presence, Schema, Type};
+pub use value::Value;

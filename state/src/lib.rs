@@ -1,0 +1,1 @@
+//! strata-state: the state file format, its local store and locking.
