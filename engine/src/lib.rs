@@ -9,5 +9,5 @@ pub mod schema;
 pub mod value;
 
 pub use provider::{LookupType, Registry, ResourceType};
-pub use schema::{Attribute, BlockSchema, Presence, Schema, Type};
+pub use schema::{Attribute, BlockSchema, Constraint, Presence, Schema, Type};
 pub use value::Value;

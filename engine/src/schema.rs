@@ -186,6 +186,17 @@ pub struct BlockSchema {
     /// fills `name` with `PK` when `args` is `Some("name")`. A list attribute takes all
     /// arguments, a scalar exactly one.
     pub args: Option<&'static str>,
+    /// Rules across attributes (`exactly one of policy, statement`).
+    pub constraints: Vec<Constraint>,
+}
+
+/// A rule that involves several attributes of one block.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Constraint {
+    /// Exactly one of these attributes must be set.
+    ExactlyOneOf(Vec<&'static str>),
+    /// At most one of these attributes may be set.
+    AtMostOneOf(Vec<&'static str>),
 }
 
 impl BlockSchema {
@@ -200,7 +211,21 @@ impl BlockSchema {
         BlockSchema {
             attributes,
             args: None,
+            constraints: Vec::new(),
         }
+    }
+
+    /// Adds a rule across attributes; every name must be declared.
+    pub fn with_constraint(mut self, constraint: Constraint) -> Self {
+        let (Constraint::ExactlyOneOf(names) | Constraint::AtMostOneOf(names)) = &constraint;
+        for name in names {
+            assert!(
+                self.attribute(name).is_some(),
+                "constraint names undeclared attribute `{name}`"
+            );
+        }
+        self.constraints.push(constraint);
+        self
     }
 
     /// Names the attribute filled by the block node's arguments.
@@ -235,6 +260,12 @@ impl Schema {
 
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.body.attribute(name)
+    }
+
+    /// Adds a rule across the body's attributes.
+    pub fn with_constraint(mut self, constraint: Constraint) -> Self {
+        self.body = self.body.with_constraint(constraint);
+        self
     }
 
     /// Every attribute a reference may read: all of them, inputs and computed alike.
