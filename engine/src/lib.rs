@@ -11,3 +11,8 @@ pub mod value;
 pub use provider::{LookupType, Registry, ResourceType};
 pub use schema::{Attribute, BlockSchema, Constraint, Presence, Schema, Type};
 pub use value::Value;
+pub mod diag;
+pub mod graph;
+pub mod source;
+pub mod spec;
+pub mod suggest;

@@ -40,7 +40,10 @@ impl Registry {
         let name = ty.type_name();
         check_type_name(name);
         let previous = self.resources.insert(name, ty);
-        assert!(previous.is_none(), "resource type `{name}` registered twice");
+        assert!(
+            previous.is_none(),
+            "resource type `{name}` registered twice"
+        );
     }
 
     pub fn register_lookup(&mut self, ty: Arc<dyn LookupType>) {
@@ -82,5 +85,8 @@ fn check_type_name(name: &str) {
         };
         ok(service) && ok(kind)
     });
-    assert!(valid, "type name `{name}` is not `<service>.<kind>` in kebab-case");
+    assert!(
+        valid,
+        "type name `{name}` is not `<service>.<kind>` in kebab-case"
+    );
 }

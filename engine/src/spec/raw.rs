@@ -1,0 +1,176 @@
+//! The raw tree: a KDL document turned into plain nodes that carry spans.
+//!
+//! Nothing here knows what a stack or a resource is; it only keeps what KDL said, with
+//! the span of every node name, argument, property and type annotation, so that later
+//! checks can point exactly at what is wrong.
+//! Invariant: arguments and properties keep their source order; duplicate properties
+//! are kept (KDL says the last wins, but strata reports them).
+
+use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::{FileId, Span, Spanned};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    String(String),
+    Int(i128),
+    Float(f64),
+    Bool(bool),
+    Null,
+}
+
+impl Literal {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Literal::String(_) => "a string",
+            Literal::Int(_) => "an integer",
+            Literal::Float(_) => "a number",
+            Literal::Bool(_) => "a boolean",
+            Literal::Null => "null",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub value: Literal,
+    /// The type annotation, like `ref` in `(ref)"a.b"`.
+    pub ty: Option<Spanned<String>>,
+    /// The whole entry (for a property, `key=value`).
+    pub span: Span,
+    /// The span of the value alone.
+    pub value_span: Span,
+    /// For a string written as a plain quoted string without escapes, the byte offset
+    /// of its first character: lets `${...}` errors point inside the string.
+    pub text_start: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prop {
+    pub name: Spanned<String>,
+    pub entry: Entry,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub name: Spanned<String>,
+    pub ty: Option<Spanned<String>>,
+    pub args: Vec<Entry>,
+    pub props: Vec<Prop>,
+    pub children: Vec<Node>,
+    /// The whole node, children included.
+    pub span: Span,
+}
+
+impl Node {
+    pub fn prop(&self, name: &str) -> Option<&Prop> {
+        self.props.iter().rev().find(|p| p.name.value == name)
+    }
+}
+
+/// Parses one file. Syntax errors become `spec::syntax` diagnostics; on error no nodes
+/// are returned.
+pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<Vec<Node>> {
+    match KdlDocument::parse_v2(text) {
+        Ok(doc) => Some(document(file, &doc)),
+        Err(err) => {
+            for d in err.diagnostics {
+                let message = d
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "invalid KDL".to_owned());
+                let label = d.label.clone().unwrap_or_else(|| "here".to_owned());
+                let mut diag = Diagnostic::error("spec::syntax", lowercase_first(&message))
+                    .label(Span::from_miette(file, d.span), lowercase_first(&label));
+                diag = diag.help(d.help.clone().unwrap_or_else(|| {
+                    "spec files are KDL v2: https://kdl.dev (strings with spaces or that start \
+                     with a digit need quotes; booleans are #true and #false)"
+                        .to_owned()
+                }));
+                diagnostics.push(diag);
+            }
+            None
+        }
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let s = s.trim_end_matches('.');
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn document(file: FileId, doc: &KdlDocument) -> Vec<Node> {
+    doc.nodes().iter().map(|n| node(file, n)).collect()
+}
+
+fn node(file: FileId, n: &KdlNode) -> Node {
+    let mut args = Vec::new();
+    let mut props = Vec::new();
+    for e in n.entries() {
+        let entry_value = entry(file, e);
+        match e.name() {
+            Some(name) => props.push(Prop {
+                name: Spanned::new(
+                    name.value().to_owned(),
+                    Span::from_miette(file, name.span()),
+                ),
+                entry: entry_value,
+            }),
+            None => args.push(entry_value),
+        }
+    }
+    Node {
+        name: Spanned::new(
+            n.name().value().to_owned(),
+            Span::from_miette(file, n.name().span()),
+        ),
+        ty: n
+            .ty()
+            .map(|t| Spanned::new(t.value().to_owned(), Span::from_miette(file, t.span()))),
+        args,
+        props,
+        children: n.children().map(|c| document(file, c)).unwrap_or_default(),
+        span: Span::from_miette(file, n.span()),
+    }
+}
+
+fn entry(file: FileId, e: &KdlEntry) -> Entry {
+    let span = Span::from_miette(file, e.span());
+    let value = match e.value() {
+        KdlValue::String(s) => Literal::String(s.clone()),
+        KdlValue::Integer(i) => Literal::Int(*i),
+        KdlValue::Float(f) => Literal::Float(*f),
+        KdlValue::Bool(b) => Literal::Bool(*b),
+        KdlValue::Null => Literal::Null,
+    };
+    // The entry span covers `(ty)name=value`; the value is its tail.
+    let (value_span, text_start) = match e.format() {
+        Some(format) => {
+            let repr = format.value_repr.as_str();
+            let start = (span.end as usize)
+                .saturating_sub(repr.len())
+                .max(span.start as usize);
+            let value_span = Span::new(file, start, span.end as usize);
+            let plain = repr.len() >= 2
+                && repr.starts_with('"')
+                && repr.ends_with('"')
+                && !repr.contains('\\');
+            (value_span, plain.then_some(start as u32 + 1))
+        }
+        None => (span, None),
+    };
+    Entry {
+        value,
+        ty: e
+            .ty()
+            .map(|t| Spanned::new(t.value().to_owned(), Span::from_miette(file, t.span()))),
+        span,
+        value_span,
+        text_start,
+    }
+}

@@ -1,0 +1,161 @@
+//! Test resource types for the engine's tests: small, but shaped like real ones
+//! (required and computed attributes, blocks, repeated blocks, enums, JSON, lookups).
+
+use std::sync::{Arc, LazyLock};
+
+use strata_engine::schema::{Attribute, BlockSchema, Constraint, Schema, Type};
+use strata_engine::{LookupType, Registry, ResourceType};
+
+struct TestType {
+    name: &'static str,
+    schema: &'static LazyLock<Schema>,
+}
+
+impl ResourceType for TestType {
+    fn type_name(&self) -> &'static str {
+        self.name
+    }
+    fn schema(&self) -> &Schema {
+        self.schema
+    }
+}
+
+impl LookupType for TestType {
+    fn type_name(&self) -> &'static str {
+        self.name
+    }
+    fn schema(&self) -> &Schema {
+        self.schema
+    }
+}
+
+fn tags() -> Attribute {
+    Attribute::optional("tags", Type::map(Type::String))
+}
+
+static VPC: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(
+        "a test network",
+        vec![
+            Attribute::required("cidr-block", Type::String).force_new(),
+            Attribute::optional("enable-dns", Type::Bool).default(true),
+            tags(),
+            Attribute::computed("id", Type::String),
+            Attribute::computed("arn", Type::String),
+        ],
+    )
+});
+
+static SUBNET: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(
+        "a test subnet",
+        vec![
+            Attribute::required("vpc-id", Type::String).force_new(),
+            Attribute::required("cidr-block", Type::String).force_new(),
+            Attribute::optional_computed("availability-zone", Type::String),
+            tags(),
+            Attribute::computed("id", Type::String),
+        ],
+    )
+});
+
+static GROUP: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(
+        "a test group of subnets",
+        vec![
+            Attribute::required("name", Type::String),
+            Attribute::required("subnet-ids", Type::list(Type::String)),
+            Attribute::optional("port", Type::Int),
+            Attribute::computed("arn", Type::String),
+            Attribute::computed("member-ids", Type::list(Type::String)),
+        ],
+    )
+});
+
+static BUCKET: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(
+        "a test bucket",
+        vec![
+            Attribute::required("bucket", Type::String).force_new(),
+            Attribute::optional("versioning", Type::Bool).default(false),
+            Attribute::optional(
+                "encryption",
+                Type::block(BlockSchema::new(vec![
+                    Attribute::required("algorithm", Type::one_of(&["AES256", "aws:kms"])),
+                    Attribute::optional("kms-key-id", Type::String),
+                ])),
+            ),
+            Attribute::optional(
+                "lifecycle-rule",
+                Type::block(
+                    BlockSchema::new(vec![
+                        Attribute::required("id", Type::String),
+                        Attribute::optional("enabled", Type::Bool).default(true),
+                        Attribute::optional("expiration-days", Type::Int),
+                    ])
+                    .with_args("id"),
+                ),
+            )
+            .repeated(),
+            Attribute::optional("password", Type::String).sensitive(),
+            tags(),
+            Attribute::computed("arn", Type::String),
+            Attribute::computed("domain-name", Type::String),
+        ],
+    )
+});
+
+static POLICY: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(
+        "a test bucket policy",
+        vec![
+            Attribute::required("bucket", Type::String).force_new(),
+            Attribute::optional("policy", Type::Json),
+            Attribute::optional(
+                "statement",
+                Type::block(
+                    BlockSchema::new(vec![
+                        Attribute::optional("sid", Type::String),
+                        Attribute::optional("effect", Type::one_of(&["Allow", "Deny"]))
+                            .default("Allow"),
+                        Attribute::required("actions", Type::list(Type::String)),
+                        Attribute::required("resources", Type::list(Type::String)),
+                    ])
+                    .with_args("sid"),
+                ),
+            )
+            .repeated(),
+            Attribute::computed("id", Type::String),
+        ],
+    )
+    .with_constraint(Constraint::ExactlyOneOf(vec!["policy", "statement"]))
+});
+
+static DEFAULT_VPC: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(
+        "finds a test network",
+        vec![
+            Attribute::optional("default", Type::Bool),
+            Attribute::computed("id", Type::String),
+            Attribute::computed("cidr-block", Type::String),
+        ],
+    )
+});
+
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    for (name, schema) in [
+        ("net.vpc", &VPC),
+        ("net.subnet", &SUBNET),
+        ("net.group", &GROUP),
+        ("store.bucket", &BUCKET),
+        ("store.policy", &POLICY),
+    ] {
+        r.register(Arc::new(TestType { name, schema }));
+    }
+    r.register_lookup(Arc::new(TestType {
+        name: "net.vpc",
+        schema: &DEFAULT_VPC,
+    }));
+    r
+}
