@@ -1,0 +1,43 @@
+//! `ec2.security-group-egress`: one outbound rule of a security group, managed apart from
+//! the group (CloudFormation's `AWS::EC2::SecurityGroupEgress`).
+//!
+//! Use it when rules of two groups refer to each other (a database group admitting an
+//! application group that may only reach the database): written inline, the two groups
+//! would reference each other, a cycle. The group must then not have inline `egress`
+//! blocks. Maps to AuthorizeSecurityGroupEgress / RevokeSecurityGroupEgress, the rules
+//! being found again by their ids (DescribeSecurityGroupRules);
+//! UpdateSecurityGroupRuleDescriptionsEgress changes the description in place.
+//! Force-new: everything but `description`. The peer group is `destination-security-group-id`.
+
+use std::sync::LazyLock;
+
+use strata_engine::{Attribute, ResourceType, Schema, Type};
+
+use super::{Direction, rule_attributes};
+
+/// The `ec2.security-group-egress` resource type.
+pub struct SecurityGroupEgress;
+
+impl ResourceType for SecurityGroupEgress {
+    fn type_name(&self) -> &'static str {
+        "ec2.security-group-egress"
+    }
+
+    fn schema(&self) -> &Schema {
+        &SCHEMA
+    }
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    let mut attributes = vec![
+        Attribute::required("security-group-id", Type::String)
+            .force_new()
+            .doc("The group the rule belongs to."),
+    ];
+    attributes.extend(rule_attributes(Direction::Egress, true));
+    attributes.push(
+        Attribute::computed("rule-ids", Type::list(Type::String))
+            .doc("The ids (`sgr-...`) AWS gave the rule, one per peer."),
+    );
+    Schema::new("One outbound rule of a security group.", attributes)
+});

@@ -1,0 +1,43 @@
+//! `ec2.security-group-ingress`: one inbound rule of a security group, managed apart from
+//! the group (CloudFormation's `AWS::EC2::SecurityGroupIngress`).
+//!
+//! Use it when rules of two groups refer to each other (a database group admitting an
+//! application group that may only reach the database): written inline, the two groups
+//! would reference each other, a cycle. The group must then not have inline `ingress`
+//! blocks. Maps to AuthorizeSecurityGroupIngress / RevokeSecurityGroupIngress, the rules
+//! being found again by their ids (DescribeSecurityGroupRules);
+//! UpdateSecurityGroupRuleDescriptionsIngress changes the description in place.
+//! Force-new: everything but `description`. The peer group is `source-security-group-id`.
+
+use std::sync::LazyLock;
+
+use strata_engine::{Attribute, ResourceType, Schema, Type};
+
+use super::{Direction, rule_attributes};
+
+/// The `ec2.security-group-ingress` resource type.
+pub struct SecurityGroupIngress;
+
+impl ResourceType for SecurityGroupIngress {
+    fn type_name(&self) -> &'static str {
+        "ec2.security-group-ingress"
+    }
+
+    fn schema(&self) -> &Schema {
+        &SCHEMA
+    }
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    let mut attributes = vec![
+        Attribute::required("security-group-id", Type::String)
+            .force_new()
+            .doc("The group the rule belongs to."),
+    ];
+    attributes.extend(rule_attributes(Direction::Ingress, true));
+    attributes.push(
+        Attribute::computed("rule-ids", Type::list(Type::String))
+            .doc("The ids (`sgr-...`) AWS gave the rule, one per peer."),
+    );
+    Schema::new("One inbound rule of a security group.", attributes)
+});

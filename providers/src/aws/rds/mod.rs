@@ -1,0 +1,16 @@
+//! Amazon RDS: DB subnet groups and DB instances.
+
+use std::sync::Arc;
+
+use strata_engine::Registry;
+
+mod instance;
+mod subnet_group;
+
+pub use instance::Instance;
+pub use subnet_group::SubnetGroup;
+
+pub fn register(registry: &mut Registry) {
+    registry.register(Arc::new(Instance));
+    registry.register(Arc::new(SubnetGroup));
+}

@@ -1,0 +1,13 @@
+//! SSM lookups: read-only data sources for Parameter Store parameters.
+
+use std::sync::Arc;
+
+use strata_engine::Registry;
+
+mod parameter;
+
+pub use parameter::Parameter;
+
+pub fn register(registry: &mut Registry) {
+    registry.register_lookup(Arc::new(Parameter));
+}
