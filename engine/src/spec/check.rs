@@ -96,6 +96,8 @@ struct Checker<'a> {
     res_schemas: Vec<Option<&'a Schema>>,
     res_types: Vec<&'a str>,
     stack_names: Vec<&'a str>,
+    /// Variables the environment gives a value to (even one that failed to convert).
+    set_in_env: std::collections::HashSet<String>,
 }
 
 static LIFECYCLE: LazyLock<BlockSchema> = LazyLock::new(|| {
@@ -153,6 +155,7 @@ impl<'a> Checker<'a> {
             res_schemas: Vec::new(),
             res_types: Vec::new(),
             stack_names: Vec::new(),
+            set_in_env: Default::default(),
         }
     }
 
@@ -352,6 +355,7 @@ impl<'a> Checker<'a> {
                 }
                 continue;
             };
+            self.set_in_env.insert(var_name.value.clone());
             if let Some(prev) = seen_vars.insert(var_name.value.clone(), var_name.span) {
                 self.diags.push(
                     Diagnostic::error(
@@ -528,7 +532,8 @@ impl<'a> Checker<'a> {
         }
         let env = self.env_name.clone().unwrap_or_default();
         for (name, info) in &self.variables {
-            if info.value.is_none() {
+            // A value the environment tried to set but that failed is reported already.
+            if info.value.is_none() && !self.set_in_env.contains(name) {
                 self.diags.push(
                     Diagnostic::error(
                         "spec::missing_variable_value",

@@ -1,0 +1,49 @@
+# strata's two entry points: `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+MOTO_VERSION := 5.2.5
+VENV := .emulator/venv
+MOTO_STAMP := .emulator/moto-$(MOTO_VERSION).installed
+CARGO ?= cargo
+
+.PHONY: test demo emulator build lint bench-plan
+
+# The AWS emulator (moto server), pinned, in a local Python venv.
+$(MOTO_STAMP):
+	@echo "installing the AWS emulator: moto[server]==$(MOTO_VERSION) in $(VENV)"
+	rm -rf $(VENV)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
+	touch $@
+
+emulator: $(MOTO_STAMP)
+
+build:
+	$(CARGO) build --bin strata
+
+# Every test of the workspace, the emulator tests included.
+test: emulator
+	@if command -v cargo-nextest >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+# The demo: validate the example spec folders and check their formatting.
+demo: build
+	@bin=$${CARGO_TARGET_DIR:-target}/debug/strata; \
+	for dir in specs/*/; do \
+		echo "+ strata validate $$dir"; $$bin validate $$dir || exit 1; \
+		for env in $$dir/env/*.kdl; do \
+			e=$$(basename $$env .kdl); \
+			echo "+ strata validate $$dir --env $$e"; $$bin validate $$dir --env $$e || exit 1; \
+		done; \
+		echo "+ strata fmt $$dir --check"; $$bin fmt $$dir --check || exit 1; \
+	done
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+# Spec loading and checking at 1,000 and 10,000 resources (release build).
+bench-plan:
+	$(CARGO) run --release -p strata-engine --example bench_spec
