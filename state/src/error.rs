@@ -290,9 +290,10 @@ impl StateError {
                 "strata has left it in place; if no strata run is using this state, delete {} by hand",
                 path.display()
             ),
-            StateError::LockMismatch { .. } => {
-                "the lock was probably released and taken again by another run: check that nobody is using the state before forcing it with the current id".into()
-            }
+            StateError::LockMismatch { current, .. } => format!(
+                "the lock was probably released and taken again by another run: make sure nobody is using the state before running `strata force-unlock {}`",
+                current.id
+            ),
             StateError::NotLocked { .. } => "the state is not locked; there is nothing to do".into(),
             StateError::LockLost { .. } => {
                 "another run may have written the state meanwhile: check the state (`strata plan`) before applying again".into()

@@ -255,8 +255,13 @@ impl State {
         let from_json = |e: serde_json::Error| {
             let location = format!(" at line {} column {}", e.line(), e.column());
             let text = e.to_string();
-            let reason = text.strip_suffix(&location).unwrap_or(&text).to_owned();
+            let mut reason = text.strip_suffix(&location).unwrap_or(&text).to_owned();
             let at = (e.line() > 0).then(|| (e.line(), e.column()));
+            if let Some((line, column)) = at
+                && let Some(bracket) = after_trailing_comma(bytes, line, column)
+            {
+                reason = format!("trailing comma before `{bracket}` (JSON allows none there)");
+            }
             corrupt(reason, at)
         };
 
@@ -392,6 +397,19 @@ fn corrupt_error(
         source,
         span,
     }))
+}
+
+/// The closing bracket at (line, column) when the previous non-blank character is a
+/// comma: serde_json reports some of those as "key must be a string".
+fn after_trailing_comma(bytes: &[u8], line: usize, column: usize) -> Option<char> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let offset = offset_of(text, line, column);
+    let bracket = text[offset..]
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '}' | ']'))?;
+    let before = text[..offset].trim_end();
+    before.ends_with(',').then_some(bracket)
 }
 
 /// Byte offset of a 1-based line and column as serde_json counts them (column 0 is the

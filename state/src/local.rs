@@ -1,7 +1,8 @@
 //! The local store: one environment's state in one JSON file on disk.
 //!
 //! Next to the state file `P` live `P.backup` (the version before the last write) and
-//! `P.lock` (see `lock`). Temporary files are `.NAME.RANDOM.tmp` in the same directory.
+//! `P.lock` (see `lock`). Temporary files are `.NAME.RANDOM.tmp` in the same directory;
+//! those a killed run leaves behind are removed by the next run that takes the lock.
 //!
 //! Invariants:
 //! - Loading never modifies anything; a file that is not a state of this environment in a
@@ -148,8 +149,11 @@ impl LocalStore {
     }
 
     /// Take the lock for `command` (e.g. `"apply"`), or fail at once naming its holder.
+    /// Holding the lock, it removes the temporary files a killed run may have left.
     pub fn lock(&self, command: &str) -> Result<LockGuard> {
-        lock::acquire(&self.lock_path(), &self.path, command)
+        let guard = lock::acquire(&self.lock_path(), &self.path, command)?;
+        self.remove_leftover_temp_files();
+        Ok(guard)
     }
 
     /// Who holds the lock, if anyone.
@@ -275,6 +279,32 @@ impl LocalStore {
             let _ = fs::remove_file(&tmp);
         }
         result
+    }
+
+    /// Best effort: remove `.NAME.RANDOM.tmp` and `.NAME.backup.RANDOM.tmp` files (only
+    /// ours: the random part must be 16 hex digits). Only called with the lock held, when
+    /// no other well-behaved run can be writing one.
+    fn remove_leftover_temp_files(&self) {
+        let Some(name) = self.path.file_name().and_then(|n| n.to_str()) else {
+            return;
+        };
+        let Ok(entries) = fs::read_dir(parent_dir(&self.path)) else {
+            return;
+        };
+        let prefix = format!(".{name}.");
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+                continue;
+            };
+            let random = rest.strip_prefix("backup.").unwrap_or(rest);
+            let ours = random
+                .strip_suffix(".tmp")
+                .is_some_and(|r| r.len() == 16 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+            if ours {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// `.NAME<infix>.RANDOM.tmp` next to the state file.

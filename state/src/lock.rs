@@ -267,12 +267,36 @@ fn current_host() -> Option<String> {
         .filter(|h| !h.is_empty())
 }
 
+/// `$USER`, else `$LOGNAME`, else the name of the uid in the password database, else
+/// `uid-N`.
 fn current_user() -> String {
-    ["USER", "LOGNAME"]
+    if let Some(user) = ["USER", "LOGNAME"]
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|u| !u.is_empty()))
-        // SAFETY: getuid has no preconditions and cannot fail.
-        .unwrap_or_else(|| format!("uid {}", unsafe { libc::getuid() }))
+    {
+        return user;
+    }
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    user_name(uid).unwrap_or_else(|| format!("uid-{uid}"))
+}
+
+fn user_name(uid: libc::uid_t) -> Option<String> {
+    // SAFETY: an all-zero passwd is a valid value to be overwritten.
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 4096];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call, and `buf.len()` is its size.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
+    if rc != 0 || found.is_null() || entry.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+    name.to_str()
+        .ok()
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
 }
 
 /// Some(alive) for a pid this host can check; None for one it cannot (0, or beyond
@@ -316,6 +340,15 @@ mod tests {
     fn ages_read_well() {
         assert_eq!(format_age(Duration::from_millis(3_723_400)), "1h 2m 3s");
         assert_eq!(format_age(Duration::from_millis(10)), "0s");
+    }
+
+    #[test]
+    fn the_current_user_has_a_name() {
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        let name = user_name(uid).expect("the test user is in the password database");
+        assert!(!name.is_empty());
+        assert!(!current_user().is_empty());
     }
 
     #[test]
