@@ -1,1 +1,23 @@
-//! strata-state: the state file format, its local store and locking.
+//! strata-state: everything strata persists about an environment — the state file
+//! format, the local store that reads and writes it, and the lock that keeps two runs
+//! apart.
+//!
+//! Invariants: a state is only ever replaced atomically and only by a newer version of
+//! itself (same environment, same lineage, next serial); nothing that is refused is
+//! modified; sensitive values exist here only as salted digests. Every error is a
+//! [`StateError`] with a stable `state::...` code and a help line.
+
+pub mod error;
+pub mod format;
+pub mod local;
+pub mod lock;
+pub mod sensitive;
+
+pub use error::{Result, StateError};
+pub use format::{FORMAT_VERSION, Mode, ResourceState, State, Status, StoredValue};
+pub use local::LocalStore;
+pub use lock::{Liveness, LockGuard, LockInfo};
+pub use sensitive::SensitiveDigest;
+
+/// The strata version recorded in the states this build writes.
+pub const STRATA_VERSION: &str = env!("CARGO_PKG_VERSION");
