@@ -46,4 +46,4 @@ lint:
 
 # Spec loading and checking at 1,000 and 10,000 resources (release build).
 bench-plan:
-	$(CARGO) run --release -p strata-engine --example bench_spec
+	$(CARGO) bench -p strata-engine --bench spec_load

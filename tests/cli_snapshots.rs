@@ -10,8 +10,12 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 fn run_case(dir: PathBuf) -> Result<(), Failed> {
     let root = env!("CARGO_MANIFEST_DIR");
-    let args = std::fs::read_to_string(dir.join("args")).map_err(|e| format!("reading args: {e}"))?;
-    let args: Vec<String> = args.split_whitespace().map(|a| a.replace("{root}", root)).collect();
+    let args =
+        std::fs::read_to_string(dir.join("args")).map_err(|e| format!("reading args: {e}"))?;
+    let args: Vec<String> = args
+        .split_whitespace()
+        .map(|a| a.replace("{root}", root))
+        .collect();
     let output = Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(&args)
         .current_dir(&dir)
@@ -21,18 +25,26 @@ fn run_case(dir: PathBuf) -> Result<(), Failed> {
         .map_err(|e| format!("running strata: {e}"))?;
     let actual = format!(
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        output.status.code().map_or("signal".to_owned(), |c| c.to_string()),
+        output
+            .status
+            .code()
+            .map_or("signal".to_owned(), |c| c.to_string()),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
     .replace(root, "{root}");
     let expected_path = dir.join("expected.txt");
     if std::env::var_os("STRATA_BLESS").is_some() {
-        std::fs::write(&expected_path, &actual).map_err(|e| format!("writing {}: {e}", expected_path.display()))?;
+        std::fs::write(&expected_path, &actual)
+            .map_err(|e| format!("writing {}: {e}", expected_path.display()))?;
         return Ok(());
     }
-    let expected = std::fs::read_to_string(&expected_path)
-        .map_err(|e| format!("reading {}: {e} (run with STRATA_BLESS=1 to create it)", expected_path.display()))?;
+    let expected = std::fs::read_to_string(&expected_path).map_err(|e| {
+        format!(
+            "reading {}: {e} (run with STRATA_BLESS=1 to create it)",
+            expected_path.display()
+        )
+    })?;
     if actual != expected {
         return Err(format!(
             "output differs from {}\n--- expected\n{expected}\n--- actual\n{actual}\n(run with STRATA_BLESS=1 to accept)",

@@ -3,8 +3,8 @@
 //! The formatter works on tokens of the source text, not on a parsed document, so that
 //! nothing the author wrote can be lost: every comment, every value exactly as written
 //! (`0x10`, raw strings, multi-line strings) and every slashdash comes out again. Rules:
-//! four spaces per nesting level, one node per line (`;` becomes a line break, `\`
-//! continuations are joined), one space between entries, `{` at the end of its node's
+//! four spaces per nesting level, one node per line (`;` becomes a line break; a `\`
+//! continuation is kept, its next line one level deeper), one space between entries, `{` at the end of its node's
 //! line, `}` on its own line, at most one blank line in a row and none just inside
 //! braces, no trailing whitespace, one final newline. Tokens written without space
 //! between them (`key="v"`, `(ref)"a.b"`) stay together.
@@ -27,6 +27,8 @@ enum Tok<'a> {
     End,
     /// A blank line in the source.
     Blank,
+    /// A `\` line continuation, with the comment written after it, if any.
+    Cont(Option<&'a str>),
 }
 
 /// Formats one file; `Err` when the text is not valid KDL (nothing to rewrite then).
@@ -83,18 +85,21 @@ fn lex(text: &str) -> Vec<(bool, Tok<'_>)> {
             toks.push((space, Tok::Text(&rest[..len])));
             i += len;
         } else if c == '\\' {
-            // Line continuation: the node goes on; a comment after it is kept.
+            // Line continuation: the node goes on, on the next line; a comment after it
+            // stays there.
             i += 1;
+            let mut comment = None;
             while i < bytes.len() && bytes[i] != b'\n' {
                 if text[i..].starts_with("//") {
                     let end = text[i..].find('\n').map_or(text.len(), |e| i + e);
-                    toks.push((true, Tok::LineComment(text[i..end].trim_end())));
+                    comment = Some(text[i..end].trim_end());
                     i = end;
                     break;
                 }
                 i += 1;
             }
             i += 1; // the newline
+            toks.push((space, Tok::Cont(comment)));
         } else if c == '{' {
             toks.push((space, Tok::Open));
             i += 1;
@@ -204,10 +209,24 @@ fn print(toks: &[(bool, Tok<'_>)]) -> String {
                 }
                 if p.line.is_empty() {
                     p.line_depth = depth;
-                } else if *space {
+                } else if *space && !p.line.ends_with(INDENT) {
                     p.line.push(' ');
                 }
                 p.line.push_str(t);
+            }
+            Tok::Cont(comment) => {
+                if p.line.is_empty() {
+                    continue; // a continuation with nothing before it continues nothing
+                }
+                p.line.push_str(" \\");
+                if let Some(c) = comment {
+                    p.line.push(' ');
+                    p.line.push_str(c);
+                }
+                p.line.push('\n');
+                for _ in 0..=p.line_depth {
+                    p.line.push_str(INDENT);
+                }
             }
             Tok::LineComment(c) => {
                 if p.line.is_empty() {

@@ -85,21 +85,32 @@ pub fn start(server: &Path) -> Result<Emulator, String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start the AWS emulator {}: {e}; run `make test` to (re)install it", server.display()))?;
+        .map_err(|e| {
+            format!(
+                "cannot start the AWS emulator {}: {e}; run `make test` to (re)install it",
+                server.display()
+            )
+        })?;
     watch(child.id());
-    let mut emulator = Emulator { endpoint: format!("http://127.0.0.1:{port}"), port, child };
+    let mut emulator = Emulator {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        port,
+        child,
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok((status, _)) = http(port, "GET", "/moto-api/data.json", "") {
-            if status == 200 {
-                return Ok(emulator);
-            }
+        if let Ok((200, _)) = http(port, "GET", "/moto-api/data.json", "") {
+            return Ok(emulator);
         }
         if let Ok(Some(status)) = emulator.child.try_wait() {
-            return Err(format!("the AWS emulator exited at start ({status}); run `make test` to reinstall it"));
+            return Err(format!(
+                "the AWS emulator exited at start ({status}); run `make test` to reinstall it"
+            ));
         }
         if Instant::now() > deadline {
-            return Err(format!("the AWS emulator did not answer on port {port} within 30 s; run `make test` to reinstall it"));
+            return Err(format!(
+                "the AWS emulator did not answer on port {port} within 30 s; run `make test` to reinstall it"
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -108,7 +119,8 @@ pub fn start(server: &Path) -> Result<Emulator, String> {
 /// Kills the emulator once this test process is gone, even if it is killed.
 fn watch(child: u32) {
     let me = std::process::id();
-    let script = format!("while kill -0 {me} 2>/dev/null; do sleep 1; done; kill {child} 2>/dev/null");
+    let script =
+        format!("while kill -0 {me} 2>/dev/null; do sleep 1; done; kill {child} 2>/dev/null");
     let _ = Command::new("sh")
         .args(["-c", &script])
         .stdin(Stdio::null())
@@ -118,7 +130,8 @@ fn watch(child: u32) {
 }
 
 fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free loopback port: {e}"))?;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("cannot find a free loopback port: {e}"))?;
     listener
         .local_addr()
         .map(|a| a.port())
@@ -127,19 +140,28 @@ fn free_port() -> Result<u16, String> {
 
 fn http(port: u16, method: &str, path: &str, body: &str) -> Result<(u16, String), String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
     let status = response
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("not an HTTP answer: {:.80}", response))?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Ok((status, body))
 }

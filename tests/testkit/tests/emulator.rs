@@ -8,14 +8,22 @@ fn emulator_answers_aws_calls_and_resets() {
     let emulator = strata_testkit::emulator();
     assert!(emulator.endpoint.starts_with("http://127.0.0.1:"));
     // S3 CreateBucket then ListBuckets, as raw REST calls.
-    let (status, _) = emulator.request("PUT", "/testkit-probe-bucket", "").expect("create bucket");
+    let (status, _) = emulator
+        .request("PUT", "/testkit-probe-bucket", "")
+        .expect("create bucket");
     assert_eq!(status, 200);
     let (status, body) = emulator.request("GET", "/", "").expect("list buckets");
     assert_eq!(status, 200);
-    assert!(body.contains("<Name>testkit-probe-bucket</Name>"), "bucket listed: {body}");
+    assert!(
+        body.contains("<Name>testkit-probe-bucket</Name>"),
+        "bucket listed: {body}"
+    );
     emulator.reset().expect("reset");
     let (_, body) = emulator.request("GET", "/", "").expect("list buckets");
-    assert!(!body.contains("testkit-probe-bucket"), "reset wipes state: {body}");
+    assert!(
+        !body.contains("testkit-probe-bucket"),
+        "reset wipes state: {body}"
+    );
 }
 
 #[test]
