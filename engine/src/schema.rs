@@ -241,6 +241,15 @@ impl BlockSchema {
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
+
+    /// Names a spec may set, in declaration order.
+    pub fn settable_names(&self) -> Vec<&'static str> {
+        self.attributes
+            .iter()
+            .filter(|a| a.is_settable())
+            .map(|a| a.name)
+            .collect()
+    }
 }
 
 /// The schema of a resource or lookup type: its body's attributes plus a description.

@@ -7,7 +7,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
 use strata_engine::diag::Failure;
 use strata_engine::spec;
 
@@ -37,45 +37,10 @@ fn render(dir: &Path) -> String {
 }
 
 fn run_case(dir: PathBuf) -> Result<(), Failed> {
-    let actual = render(&dir);
-    let expected_path = dir.join("expected.txt");
-    if std::env::var_os("STRATA_BLESS").is_some() {
-        std::fs::write(&expected_path, &actual)
-            .map_err(|e| format!("writing {}: {e}", expected_path.display()))?;
-        return Ok(());
-    }
-    let expected = std::fs::read_to_string(&expected_path).map_err(|e| {
-        format!(
-            "reading {}: {e} (run with STRATA_BLESS=1 to create it)",
-            expected_path.display()
-        )
-    })?;
-    if actual != expected {
-        return Err(format!(
-            "diagnostics differ from {}\n--- expected\n{expected}\n--- actual\n{actual}\n(run with STRATA_BLESS=1 to accept)",
-            expected_path.display()
-        )
-        .into());
-    }
-    Ok(())
+    strata_testkit::snapshot::check(&dir, &render(&dir))
 }
 
 fn main() {
-    let args = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diagnostics");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("fixture folder")
-        .map(|e| e.expect("fixture entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(!cases.is_empty(), "no fixtures in {}", root.display());
-    let trials = cases
-        .into_iter()
-        .map(|dir| {
-            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            Trial::test(name, move || run_case(dir))
-        })
-        .collect();
-    libtest_mimic::run(&args, trials).exit();
+    strata_testkit::snapshot::run_fixtures(&root, run_case)
 }

@@ -866,22 +866,13 @@ impl<'a> Checker<'a> {
                 if schema.attribute(name).is_some_and(Attribute::is_settable) {
                     ignore_changes.push(name.to_owned());
                 } else {
-                    let names: Vec<&str> = schema
-                        .body
-                        .attributes
-                        .iter()
-                        .filter(|a| a.is_settable())
-                        .map(|a| a.name)
-                        .collect();
-                    self.diags.push(
-                        Diagnostic::error(
-                            "spec::unknown_attribute",
-                            format!("`ignore-changes` names unknown attribute `{name}`"),
-                        )
-                        .label(span, "in this list")
-                        .maybe_help(did_you_mean(name, &names))
-                        .help_or(format!("attributes: {}", names.join(", "))),
-                    );
+                    self.diags.push(unknown_attribute(
+                        span,
+                        format!("`ignore-changes` names unknown attribute `{name}`"),
+                        "in this list",
+                        name,
+                        &schema.body.settable_names(),
+                    ));
                 }
             }
         }
@@ -1163,21 +1154,13 @@ impl<'a> Checker<'a> {
                 None
             }
             None => {
-                let names: Vec<&str> = schema
-                    .attributes
-                    .iter()
-                    .filter(|a| a.is_settable())
-                    .map(|a| a.name)
-                    .collect();
-                self.diags.push(
-                    Diagnostic::error(
-                        "spec::unknown_attribute",
-                        format!("{what} has no attribute `{name}`"),
-                    )
-                    .label(span, "unknown attribute")
-                    .maybe_help(did_you_mean(name, &names))
-                    .help_or(format!("attributes: {}", names.join(", "))),
-                );
+                self.diags.push(unknown_attribute(
+                    span,
+                    format!("{what} has no attribute `{name}`"),
+                    "unknown attribute",
+                    name,
+                    &schema.settable_names(),
+                ));
                 None
             }
         }
@@ -1980,6 +1963,19 @@ impl<'a> Checker<'a> {
             expr
         })
     }
+}
+
+fn unknown_attribute(
+    span: Span,
+    message: String,
+    label: &str,
+    name: &str,
+    names: &[&str],
+) -> Diagnostic {
+    Diagnostic::error("spec::unknown_attribute", message)
+        .label(span, label.to_owned())
+        .maybe_help(did_you_mean(name, names))
+        .help_or(format!("attributes: {}", names.join(", ")))
 }
 
 fn sorted(mut names: Vec<&str>) -> Vec<&str> {

@@ -1,11 +1,14 @@
 //! Test support shared by strata's test binaries: the local AWS emulator.
 //!
+//! `snapshot` runs fixture folders against expected output files.
 //! `emulator()` starts one moto server per test binary, on a free loopback port, the
 //! first time a test asks for it, waits until it answers HTTP, and makes sure it stops
 //! when the test binary ends (a watchdog process kills it once the test process is
 //! gone, since statics are never dropped). A test that needs the emulator and cannot
 //! start it fails with a message naming `make test`, which installs it.
 //! Invariant: the emulator only ever listens on 127.0.0.1.
+
+pub mod snapshot;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
