@@ -34,6 +34,7 @@ demo: build
 	for dir in specs/*/; do \
 		echo "+ strata validate $$dir"; $$bin validate $$dir || exit 1; \
 		for env in $$dir/env/*.kdl; do \
+			[ -e "$$env" ] || continue; \
 			e=$$(basename $$env .kdl); \
 			echo "+ strata validate $$dir --env $$e"; $$bin validate $$dir --env $$e || exit 1; \
 		done; \

@@ -61,6 +61,14 @@ impl Diagnostic {
         self
     }
 
+    /// Sets `help` only if no help was set before (a "did you mean" wins).
+    pub fn help_or(mut self, help: impl Into<String>) -> Self {
+        if self.help.is_none() {
+            self.help = Some(help.into());
+        }
+        self
+    }
+
     /// Adds `help` only when there is some.
     pub fn maybe_help(mut self, help: Option<String>) -> Self {
         if help.is_some() {
@@ -78,6 +86,8 @@ impl Diagnostic {
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// (code, primary span, message) of every item: deduplication without a scan.
+    seen: std::collections::HashSet<(&'static str, Option<Span>, String)>,
 }
 
 impl Diagnostics {
@@ -87,7 +97,12 @@ impl Diagnostics {
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
         // The same problem found twice (once per environment, say) is reported once.
-        if !self.items.contains(&diagnostic) {
+        let key = (
+            diagnostic.code,
+            diagnostic.primary_span(),
+            diagnostic.message.clone(),
+        );
+        if self.seen.insert(key) {
             self.items.push(diagnostic);
         }
     }

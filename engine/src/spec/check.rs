@@ -720,7 +720,6 @@ impl<'a> Checker<'a> {
 
     fn convert_stacks(&mut self, mut stacks: Vec<Stack>, resources: &mut [Resource]) -> Vec<Stack> {
         let project = self.project;
-        let mut next = 0usize;
         for decl in &project.stacks {
             let Some(&si) = self.stack_index.get(decl.name.value.as_str()) else {
                 continue;
@@ -736,7 +735,6 @@ impl<'a> Checker<'a> {
                 if resources[id.index()].span != r.node.span {
                     continue; // a duplicate, already reported
                 }
-                next += 1;
                 stacks[si].resources.push(id);
                 let Some(schema) = self.res_schemas[id.index()] else {
                     continue;
@@ -760,7 +758,6 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        debug_assert!(next <= resources.len());
         stacks
     }
 
@@ -961,7 +958,7 @@ impl<'a> Checker<'a> {
             match schema.args.and_then(|a| schema.attribute(a)) {
                 Some(attr) => {
                     let span = args[0].span;
-                    if let Some(e) = self.args_value(args, attr, owner, ctx) {
+                    if let Some(e) = self.args_value(args, attr, ctx) {
                         values.insert(attr.name.to_owned(), e);
                         spans.insert(attr.name.to_owned(), span);
                     }
@@ -1195,13 +1192,7 @@ impl<'a> Checker<'a> {
     }
 
     /// The arguments of a block that declares an `args` attribute.
-    fn args_value(
-        &mut self,
-        args: &[Entry],
-        attr: &Attribute,
-        owner: Span,
-        ctx: Ctx,
-    ) -> Option<Expr> {
+    fn args_value(&mut self, args: &[Entry], attr: &Attribute, ctx: Ctx) -> Option<Expr> {
         match &attr.ty {
             Type::List(elem) => {
                 let items: Vec<Expr> = args
@@ -1221,7 +1212,6 @@ impl<'a> Checker<'a> {
                             )),
                     );
                 }
-                let _ = owner;
                 self.entry(&args[0], ty, ctx)
             }
         }

@@ -530,19 +530,3 @@ fn no_props_or_children(node: &Node, diags: &mut Diagnostics) {
         );
     }
 }
-
-impl raw::Prop {
-    pub fn span(&self) -> Span {
-        self.entry.span
-    }
-}
-
-impl Diagnostic {
-    /// Sets `help` only if no help was set before (a "did you mean" wins).
-    pub fn help_or(mut self, help: impl Into<String>) -> Self {
-        if self.help.is_none() {
-            self.help = Some(help.into());
-        }
-        self
-    }
-}

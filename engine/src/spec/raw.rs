@@ -63,6 +63,13 @@ pub struct Node {
     pub span: Span,
 }
 
+impl Prop {
+    /// The whole property, `key=value`.
+    pub fn span(&self) -> Span {
+        self.entry.span
+    }
+}
+
 impl Node {
     pub fn prop(&self, name: &str) -> Option<&Prop> {
         self.props.iter().rev().find(|p| p.name.value == name)

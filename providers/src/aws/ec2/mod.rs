@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use strata_engine::{Attribute, Registry, Type};
+use strata_engine::{Attribute, Registry, Schema, Type};
 
 pub mod lookup;
 
@@ -96,4 +96,25 @@ pub(crate) fn rule_attributes(direction: Direction, standalone: bool) -> Vec<Att
         Attribute::optional("description", Type::String)
             .doc("A description of the rule (may be changed in place)."),
     ]
+}
+
+/// The schema of a rule managed apart from its group (`ec2.security-group-ingress` /
+/// `-egress`): the group, the rule's attributes (all force-new but the description),
+/// and the rule ids AWS assigns.
+pub(crate) fn standalone_rule_schema(direction: Direction) -> Schema {
+    let mut attributes = vec![
+        Attribute::required("security-group-id", Type::String)
+            .force_new()
+            .doc("The group the rule belongs to."),
+    ];
+    attributes.extend(rule_attributes(direction, true));
+    attributes.push(
+        Attribute::computed("rule-ids", Type::list(Type::String))
+            .doc("The ids (`sgr-...`) AWS gave the rule, one per peer."),
+    );
+    let description = match direction {
+        Direction::Ingress => "One inbound rule of a security group.",
+        Direction::Egress => "One outbound rule of a security group.",
+    };
+    Schema::new(description, attributes)
 }

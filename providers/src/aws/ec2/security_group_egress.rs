@@ -11,9 +11,9 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, ResourceType, Schema, Type};
+use strata_engine::{ResourceType, Schema};
 
-use super::{Direction, rule_attributes};
+use super::{Direction, standalone_rule_schema};
 
 /// The `ec2.security-group-egress` resource type.
 pub struct SecurityGroupEgress;
@@ -28,16 +28,4 @@ impl ResourceType for SecurityGroupEgress {
     }
 }
 
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let mut attributes = vec![
-        Attribute::required("security-group-id", Type::String)
-            .force_new()
-            .doc("The group the rule belongs to."),
-    ];
-    attributes.extend(rule_attributes(Direction::Egress, true));
-    attributes.push(
-        Attribute::computed("rule-ids", Type::list(Type::String))
-            .doc("The ids (`sgr-...`) AWS gave the rule, one per peer."),
-    );
-    Schema::new("One outbound rule of a security group.", attributes)
-});
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| standalone_rule_schema(Direction::Egress));
