@@ -6,6 +6,7 @@
 
 pub mod provider;
 pub mod schema;
+pub mod state;
 pub mod value;
 
 pub use provider::{LookupType, Registry, ResourceType};
@@ -13,6 +14,7 @@ pub use schema::{Attribute, BlockSchema, Constraint, Presence, Schema, Type};
 pub use value::Value;
 pub mod diag;
 pub mod graph;
+pub mod plan;
 pub mod source;
 pub mod spec;
 pub mod suggest;

@@ -1,26 +1,157 @@
 //! The provider contract: resource and lookup types, and the registry that names them.
 //!
+//! A resource type declares its schema and implements five asynchronous operations:
+//! `read` (None when the resource is gone), `create`, `update`, `delete` and `import`.
+//! Values cross the contract as plain [`Value`]s in the spec's shape; sensitive values
+//! are plain here, in memory only, and the engine alone decides what is stored.
 //! The engine only ever reaches a type through this registry, by the name written in
 //! the spec (`s3.bucket`); it never matches on type names itself.
-//! Invariant: a type name is `<service>.<kind>`, lowercase kebab-case, registered once.
+//!
+//! Invariants: a type name is `<service>.<kind>`, lowercase kebab-case, registered once.
+//! `read` never reports a resource as gone because of an error: a failed read is an
+//! `Err`, and the engine then treats the resource as unknown. A `create` that fails
+//! after the cloud made something returns its id in [`CreateError::id`], so that the
+//! state records it and nothing is orphaned.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 use crate::schema::Schema;
+use crate::value::Value;
+
+/// Attribute values by name, in the spec's shape.
+pub type Attrs = BTreeMap<String, Value>;
+
+/// What the cloud holds for one resource, normalised to the spec's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// The cloud's id, used for every later operation.
+    pub id: String,
+    /// Every attribute the type can read back, settable and computed alike. An
+    /// attribute the cloud never returns (a password) is left out: the engine then
+    /// keeps what it applied.
+    pub attributes: Attrs,
+}
+
+impl Observed {
+    pub fn new(id: impl Into<String>, attributes: Attrs) -> Self {
+        Observed {
+            id: id.into(),
+            attributes,
+        }
+    }
+}
+
+/// Why a provider call failed, as far as the engine needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The resource does not exist (on delete: already gone, which is success).
+    NotFound,
+    /// The API refused for rate; retried by the client before it reaches the engine.
+    Throttled,
+    /// The endpoint does not implement the operation.
+    Unsupported,
+    /// A waiter gave up.
+    Timeout,
+    /// The credentials were refused or lack a permission.
+    Denied,
+    Other,
+}
+
+/// A failed provider call: the cloud's error code and message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    /// The cloud's error code (`BucketAlreadyExists`), when it gave one.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ProviderError {
+    pub fn new(kind: ErrorKind, code: Option<String>, message: impl Into<String>) -> Self {
+        ProviderError {
+            kind,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn other(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Other, None, message)
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+/// A failed create. When the cloud made the resource before the failure (a waiter
+/// timed out, tagging failed), `id` names it so that the state keeps track of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateError {
+    pub error: ProviderError,
+    pub id: Option<String>,
+}
+
+impl From<ProviderError> for CreateError {
+    fn from(error: ProviderError) -> Self {
+        CreateError { error, id: None }
+    }
+}
 
 /// A kind of cloud resource strata manages (`s3.bucket`, `ec2.vpc`).
+#[async_trait]
 pub trait ResourceType: Send + Sync {
     /// `<service>.<kind>`, as written in specs.
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
+
+    /// The resource as the cloud has it now, or None when it no longer exists.
+    /// `prior` holds the attributes last applied (plain ones only).
+    async fn read(&self, id: &str, prior: &Attrs) -> Result<Option<Observed>, ProviderError>;
+
+    /// Creates the resource from the desired settable attributes (defaults filled in).
+    /// Returns it as `read` would.
+    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError>;
+
+    /// Changes the attributes named in `changed` in place (never force-new ones).
+    async fn update(
+        &self,
+        id: &str,
+        prior: &Attrs,
+        desired: &Attrs,
+        changed: &[String],
+    ) -> Result<Observed, ProviderError>;
+
+    /// Deletes the resource. Already gone counts as success.
+    async fn delete(&self, id: &str, prior: &Attrs) -> Result<(), ProviderError>;
+
+    /// Reads an existing resource by its cloud id, to bring it under management.
+    async fn import(&self, id: &str) -> Result<Option<Observed>, ProviderError> {
+        self.read(id, &Attrs::new()).await
+    }
 }
 
 /// A read-only data source (`lookup ec2.vpc default { default #true }`): its settable
 /// attributes are filters, its computed attributes what the lookup finds.
+#[async_trait]
 pub trait LookupType: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
+
+    /// Finds what the filters select. Returns every attribute (filters included) and
+    /// an id naming what was found.
+    async fn read(&self, filters: &Attrs) -> Result<Observed, ProviderError>;
 }
 
 #[derive(Default, Clone)]

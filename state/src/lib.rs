@@ -11,13 +11,12 @@ pub mod error;
 pub mod format;
 pub mod local;
 pub mod lock;
-pub mod sensitive;
 
 pub use error::{Result, StateError};
-pub use format::{FORMAT_VERSION, Mode, ResourceState, State, Status, StoredValue};
+pub use format::StateFile;
 pub use local::LocalStore;
 pub use lock::{Liveness, LockGuard, LockInfo};
-pub use sensitive::SensitiveDigest;
-
-/// The strata version recorded in the states this build writes.
-pub const STRATA_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use strata_engine::state::{
+    FORMAT_VERSION, Mode, ResourceState, STRATA_VERSION, SensitiveDigest, State, Status,
+    StoredValue,
+};

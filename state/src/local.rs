@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use crate::error::{Result, StateError};
-use crate::format::{FORMAT_VERSION, State};
+use crate::format::{FORMAT_VERSION, State, StateFile};
 use crate::lock::{self, LockGuard, LockInfo};
 
 /// The state of one environment, kept in a local file.
@@ -362,4 +362,13 @@ fn random_hex() -> String {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl strata_engine::state::StateSink for LocalStore {
+    fn save(
+        &self,
+        state: &mut State,
+    ) -> std::result::Result<(), Box<dyn miette::Diagnostic + Send + Sync>> {
+        self.write(state).map_err(|e| Box::new(e) as _)
+    }
 }

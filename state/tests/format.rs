@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use common::{map, sample_state};
 use strata_engine::Value;
-use strata_state::{FORMAT_VERSION, Mode, ResourceState, STRATA_VERSION, State, StoredValue};
+use strata_state::{
+    FORMAT_VERSION, Mode, ResourceState, STRATA_VERSION, State, StateFile, StoredValue,
+};
 
 fn encode(state: &State) -> Vec<u8> {
     let mut out = Vec::new();

@@ -1,33 +1,16 @@
 //! Test resource types for the engine's tests: small, but shaped like real ones
 //! (required and computed attributes, blocks, repeated blocks, enums, JSON, lookups).
 
+#![allow(dead_code)] // each test binary uses a different part of the support module
+
+pub mod memory;
+
 use std::sync::{Arc, LazyLock};
 
+use strata_engine::Registry;
 use strata_engine::schema::{Attribute, BlockSchema, Constraint, Schema, Type};
-use strata_engine::{LookupType, Registry, ResourceType};
 
-struct TestType {
-    name: &'static str,
-    schema: &'static LazyLock<Schema>,
-}
-
-impl ResourceType for TestType {
-    fn type_name(&self) -> &'static str {
-        self.name
-    }
-    fn schema(&self) -> &Schema {
-        self.schema
-    }
-}
-
-impl LookupType for TestType {
-    fn type_name(&self) -> &'static str {
-        self.name
-    }
-    fn schema(&self) -> &Schema {
-        self.schema
-    }
-}
+use memory::{Cloud, MemoryLookup, MemoryType};
 
 fn tags() -> Attribute {
     Attribute::optional("tags", Type::map(Type::String))
@@ -142,7 +125,13 @@ static DEFAULT_VPC: LazyLock<Schema> = LazyLock::new(|| {
     )
 });
 
+/// The test types, backed by a fresh in-memory cloud (for tests that only check specs).
 pub fn registry() -> Registry {
+    registry_with(&Arc::new(Cloud::default()))
+}
+
+/// The test types, backed by `cloud`.
+pub fn registry_with(cloud: &Arc<Cloud>) -> Registry {
     let mut r = Registry::new();
     for (name, schema) in [
         ("net.vpc", &VPC),
@@ -151,9 +140,13 @@ pub fn registry() -> Registry {
         ("store.bucket", &BUCKET),
         ("store.policy", &POLICY),
     ] {
-        r.register(Arc::new(TestType { name, schema }));
+        r.register(Arc::new(MemoryType {
+            name,
+            schema,
+            cloud: cloud.clone(),
+        }));
     }
-    r.register_lookup(Arc::new(TestType {
+    r.register_lookup(Arc::new(MemoryLookup {
         name: "net.vpc",
         schema: &DEFAULT_VPC,
     }));

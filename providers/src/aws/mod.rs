@@ -9,6 +9,87 @@ pub mod rds;
 pub mod s3;
 pub mod ssm;
 
+/// Implements the provider contract for a type whose AWS calls are not written yet:
+/// its schema is real (specs validate and plan against it), and each cloud operation
+/// answers with an `Unsupported` error naming the type, so `apply` fails clearly
+/// instead of pretending.
+macro_rules! schema_only {
+    (resource $ty:ident, $name:literal, $schema:ident) => {
+        #[async_trait::async_trait]
+        impl strata_engine::ResourceType for $ty {
+            fn type_name(&self) -> &'static str {
+                $name
+            }
+            fn schema(&self) -> &strata_engine::Schema {
+                &$schema
+            }
+            async fn read(
+                &self,
+                _id: &str,
+                _prior: &strata_engine::provider::Attrs,
+            ) -> Result<
+                Option<strata_engine::provider::Observed>,
+                strata_engine::provider::ProviderError,
+            > {
+                Err(crate::aws::pending($name))
+            }
+            async fn create(
+                &self,
+                _desired: &strata_engine::provider::Attrs,
+            ) -> Result<strata_engine::provider::Observed, strata_engine::provider::CreateError>
+            {
+                Err(crate::aws::pending($name).into())
+            }
+            async fn update(
+                &self,
+                _id: &str,
+                _prior: &strata_engine::provider::Attrs,
+                _desired: &strata_engine::provider::Attrs,
+                _changed: &[String],
+            ) -> Result<strata_engine::provider::Observed, strata_engine::provider::ProviderError>
+            {
+                Err(crate::aws::pending($name))
+            }
+            async fn delete(
+                &self,
+                _id: &str,
+                _prior: &strata_engine::provider::Attrs,
+            ) -> Result<(), strata_engine::provider::ProviderError> {
+                Err(crate::aws::pending($name))
+            }
+        }
+    };
+    (lookup $ty:ident, $name:literal, $schema:ident) => {
+        #[async_trait::async_trait]
+        impl strata_engine::LookupType for $ty {
+            fn type_name(&self) -> &'static str {
+                $name
+            }
+            fn schema(&self) -> &strata_engine::Schema {
+                &$schema
+            }
+            async fn read(
+                &self,
+                _filters: &strata_engine::provider::Attrs,
+            ) -> Result<strata_engine::provider::Observed, strata_engine::provider::ProviderError>
+            {
+                Err(crate::aws::pending($name))
+            }
+        }
+    };
+}
+pub(crate) use schema_only;
+
+pub(crate) fn pending(type_name: &str) -> strata_engine::provider::ProviderError {
+    strata_engine::provider::ProviderError::new(
+        strata_engine::provider::ErrorKind::Unsupported,
+        None,
+        format!(
+            "this strata build cannot call AWS for `{type_name}` yet: its operations are not implemented"
+        ),
+    )
+}
+
 /// Registers every AWS resource and lookup type.
 pub fn register(registry: &mut Registry) {
     cloudfront::register(registry);

@@ -11,22 +11,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type, Value};
+use strata_engine::{Attribute, BlockSchema, Constraint, Schema, Type, Value};
 
 use crate::aws::tags;
 
 /// The `cloudfront.distribution` resource type.
 pub struct Distribution;
 
-impl ResourceType for Distribution {
-    fn type_name(&self) -> &'static str {
-        "cloudfront.distribution"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource Distribution, "cloudfront.distribution", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

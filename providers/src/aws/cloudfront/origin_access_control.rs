@@ -7,20 +7,12 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 /// The `cloudfront.origin-access-control` resource type.
 pub struct OriginAccessControl;
 
-impl ResourceType for OriginAccessControl {
-    fn type_name(&self) -> &'static str {
-        "cloudfront.origin-access-control"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource OriginAccessControl, "cloudfront.origin-access-control", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

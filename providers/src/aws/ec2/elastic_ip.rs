@@ -6,22 +6,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, Constraint, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Constraint, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `ec2.elastic-ip` resource type.
 pub struct ElasticIp;
 
-impl ResourceType for ElasticIp {
-    fn type_name(&self) -> &'static str {
-        "ec2.elastic-ip"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource ElasticIp, "ec2.elastic-ip", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

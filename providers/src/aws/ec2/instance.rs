@@ -8,22 +8,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `ec2.instance` resource type.
 pub struct Instance;
 
-impl ResourceType for Instance {
-    fn type_name(&self) -> &'static str {
-        "ec2.instance"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource Instance, "ec2.instance", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

@@ -8,22 +8,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `ec2.internet-gateway` resource type.
 pub struct InternetGateway;
 
-impl ResourceType for InternetGateway {
-    fn type_name(&self) -> &'static str {
-        "ec2.internet-gateway"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource InternetGateway, "ec2.internet-gateway", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

@@ -7,22 +7,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `ec2.nat-gateway` resource type.
 pub struct NatGateway;
 
-impl ResourceType for NatGateway {
-    fn type_name(&self) -> &'static str {
-        "ec2.nat-gateway"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource NatGateway, "ec2.nat-gateway", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

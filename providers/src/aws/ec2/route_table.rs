@@ -8,22 +8,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type};
+use strata_engine::{Attribute, BlockSchema, Constraint, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `ec2.route-table` resource type.
 pub struct RouteTable;
 
-impl ResourceType for RouteTable {
-    fn type_name(&self) -> &'static str {
-        "ec2.route-table"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource RouteTable, "ec2.route-table", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

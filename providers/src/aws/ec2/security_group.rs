@@ -15,7 +15,7 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, BlockSchema, ResourceType, Schema, Type};
+use strata_engine::{Attribute, BlockSchema, Schema, Type};
 
 use super::{Direction, rule_attributes};
 use crate::aws::tags;
@@ -23,15 +23,7 @@ use crate::aws::tags;
 /// The `ec2.security-group` resource type.
 pub struct SecurityGroup;
 
-impl ResourceType for SecurityGroup {
-    fn type_name(&self) -> &'static str {
-        "ec2.security-group"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource SecurityGroup, "ec2.security-group", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     let rule = |direction| {

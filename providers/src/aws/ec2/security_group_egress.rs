@@ -11,21 +11,13 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{ResourceType, Schema};
+use strata_engine::Schema;
 
 use super::{Direction, standalone_rule_schema};
 
 /// The `ec2.security-group-egress` resource type.
 pub struct SecurityGroupEgress;
 
-impl ResourceType for SecurityGroupEgress {
-    fn type_name(&self) -> &'static str {
-        "ec2.security-group-egress"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource SecurityGroupEgress, "ec2.security-group-egress", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| standalone_rule_schema(Direction::Egress));

@@ -11,21 +11,13 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{ResourceType, Schema};
+use strata_engine::Schema;
 
 use super::{Direction, standalone_rule_schema};
 
 /// The `ec2.security-group-ingress` resource type.
 pub struct SecurityGroupIngress;
 
-impl ResourceType for SecurityGroupIngress {
-    fn type_name(&self) -> &'static str {
-        "ec2.security-group-ingress"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource SecurityGroupIngress, "ec2.security-group-ingress", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| standalone_rule_schema(Direction::Ingress));

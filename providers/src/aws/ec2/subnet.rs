@@ -7,22 +7,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `ec2.subnet` resource type.
 pub struct Subnet;
 
-impl ResourceType for Subnet {
-    fn type_name(&self) -> &'static str {
-        "ec2.subnet"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource Subnet, "ec2.subnet", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

@@ -9,22 +9,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `ec2.vpc` resource type.
 pub struct Vpc;
 
-impl ResourceType for Vpc {
-    fn type_name(&self) -> &'static str {
-        "ec2.vpc"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource Vpc, "ec2.vpc", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

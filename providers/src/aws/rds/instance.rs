@@ -10,22 +10,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, Constraint, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Constraint, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `rds.instance` resource type.
 pub struct Instance;
 
-impl ResourceType for Instance {
-    fn type_name(&self) -> &'static str {
-        "rds.instance"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource Instance, "rds.instance", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

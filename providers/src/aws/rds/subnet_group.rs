@@ -9,22 +9,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `rds.subnet-group` resource type.
 pub struct SubnetGroup;
 
-impl ResourceType for SubnetGroup {
-    fn type_name(&self) -> &'static str {
-        "rds.subnet-group"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource SubnetGroup, "rds.subnet-group", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

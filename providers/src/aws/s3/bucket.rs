@@ -10,22 +10,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type};
+use strata_engine::{Attribute, BlockSchema, Constraint, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `s3.bucket` resource type.
 pub struct Bucket;
 
-impl ResourceType for Bucket {
-    fn type_name(&self) -> &'static str {
-        "s3.bucket"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource Bucket, "s3.bucket", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

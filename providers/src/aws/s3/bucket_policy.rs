@@ -7,20 +7,12 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type};
+use strata_engine::{Attribute, BlockSchema, Constraint, Schema, Type};
 
 /// The `s3.bucket-policy` resource type.
 pub struct BucketPolicy;
 
-impl ResourceType for BucketPolicy {
-    fn type_name(&self) -> &'static str {
-        "s3.bucket-policy"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource BucketPolicy, "s3.bucket-policy", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

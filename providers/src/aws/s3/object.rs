@@ -8,22 +8,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, Constraint, ResourceType, Schema, Type};
+use strata_engine::{Attribute, Constraint, Schema, Type};
 
 use crate::aws::tags;
 
 /// The `s3.object` resource type.
 pub struct Object;
 
-impl ResourceType for Object {
-    fn type_name(&self) -> &'static str {
-        "s3.object"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(resource Object, "s3.object", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

@@ -6,22 +6,14 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, LookupType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 use super::filter;
 
 /// The `ec2.ami` lookup type.
 pub struct Ami;
 
-impl LookupType for Ami {
-    fn type_name(&self) -> &'static str {
-        "ec2.ami"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(lookup Ami, "ec2.ami", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

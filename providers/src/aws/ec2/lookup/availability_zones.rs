@@ -5,20 +5,12 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, LookupType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 /// The `ec2.availability-zones` lookup type.
 pub struct AvailabilityZones;
 
-impl LookupType for AvailabilityZones {
-    fn type_name(&self) -> &'static str {
-        "ec2.availability-zones"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(lookup AvailabilityZones, "ec2.availability-zones", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, LookupType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 use super::filter;
 use crate::aws::tags;
@@ -13,15 +13,7 @@ use crate::aws::tags;
 /// The `ec2.subnets` lookup type.
 pub struct Subnets;
 
-impl LookupType for Subnets {
-    fn type_name(&self) -> &'static str {
-        "ec2.subnets"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(lookup Subnets, "ec2.subnets", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

@@ -6,7 +6,7 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, LookupType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 use super::filter;
 use crate::aws::tags;
@@ -14,15 +14,7 @@ use crate::aws::tags;
 /// The `ec2.vpc` lookup type.
 pub struct Vpc;
 
-impl LookupType for Vpc {
-    fn type_name(&self) -> &'static str {
-        "ec2.vpc"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(lookup Vpc, "ec2.vpc", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

@@ -6,20 +6,12 @@
 
 use std::sync::LazyLock;
 
-use strata_engine::{Attribute, LookupType, Schema, Type};
+use strata_engine::{Attribute, Schema, Type};
 
 /// The `ssm.parameter` lookup type.
 pub struct Parameter;
 
-impl LookupType for Parameter {
-    fn type_name(&self) -> &'static str {
-        "ssm.parameter"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-}
+crate::aws::schema_only!(lookup Parameter, "ssm.parameter", SCHEMA);
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

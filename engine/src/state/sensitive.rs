@@ -16,8 +16,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::value::Value;
 use sha2::{Digest, Sha256};
-use strata_engine::Value;
 
 const SALT_LEN: usize = 16;
 const DIGEST_LEN: usize = 32;
@@ -120,6 +120,20 @@ impl fmt::Display for SensitiveDigest {
             write!(f, "{b:02x}")?;
         }
         Ok(())
+    }
+}
+
+/// Serialised as its text form, `"<salt-hex>:<sha256-hex>"`.
+impl serde::Serialize for SensitiveDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SensitiveDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -1,0 +1,346 @@
+//! An in-memory cloud for the engine's tests: resources live in a map, every call is
+//! logged, and a test can inject faults (a failing create, update, delete or read, a
+//! create that fails after making the resource), delays, and changes made "outside
+//! strata" to produce drift.
+//!
+//! Like a real cloud, it computes attributes on create (`id`, `arn`, ...), chooses a
+//! value for optional-computed attributes left out, and never returns sensitive
+//! attributes on read (they are write-only, as passwords are).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use strata_engine::Value;
+use strata_engine::provider::{
+    Attrs, CreateError, ErrorKind, LookupType, Observed, ProviderError, ResourceType,
+};
+use strata_engine::schema::{Presence, Schema, Type};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Read,
+    Create,
+    Update,
+    Delete,
+}
+
+/// A fault: the operation fails for resources whose attribute `attribute` is `value`
+/// (desired for create/update, stored for read/delete).
+#[derive(Debug, Clone)]
+struct Fault {
+    op: Op,
+    attribute: String,
+    value: Value,
+    /// For create: make the resource, then fail (a waiter timing out).
+    after_effect: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// id → (type, attributes).
+    resources: BTreeMap<String, (String, Attrs)>,
+    next: u64,
+    faults: Vec<Fault>,
+    log: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct Cloud {
+    inner: Mutex<Inner>,
+    /// How long each create/update/delete takes.
+    delay: Mutex<Duration>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl Cloud {
+    pub fn set_delay(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    /// `op` fails for resources whose `attribute` is `value`.
+    pub fn fail(&self, op: Op, attribute: &str, value: impl Into<Value>) {
+        self.inner.lock().unwrap().faults.push(Fault {
+            op,
+            attribute: attribute.into(),
+            value: value.into(),
+            after_effect: false,
+        });
+    }
+
+    /// Creating a resource whose `attribute` is `value` makes it, then fails.
+    pub fn fail_after_create(&self, attribute: &str, value: impl Into<Value>) {
+        self.inner.lock().unwrap().faults.push(Fault {
+            op: Op::Create,
+            attribute: attribute.into(),
+            value: value.into(),
+            after_effect: true,
+        });
+    }
+
+    pub fn clear_faults(&self) {
+        self.inner.lock().unwrap().faults.clear();
+    }
+
+    /// Every operation so far, as `"create net.vpc vpc-1"` lines.
+    pub fn log(&self) -> Vec<String> {
+        self.inner.lock().unwrap().log.clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.inner.lock().unwrap().log.clear();
+    }
+
+    /// Ids of the resources of `type_name` that exist.
+    pub fn ids(&self, type_name: &str) -> Vec<String> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .resources
+            .iter()
+            .filter(|(_, (t, _))| t == type_name)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    pub fn count(&self) -> usize {
+        self.inner.lock().unwrap().resources.len()
+    }
+
+    pub fn get(&self, id: &str) -> Option<Attrs> {
+        let inner = self.inner.lock().unwrap();
+        inner.resources.get(id).map(|(_, a)| a.clone())
+    }
+
+    /// The id of the resource of `type_name` whose `attribute` is `value`.
+    pub fn find(
+        &self,
+        type_name: &str,
+        attribute: &str,
+        value: impl Into<Value>,
+    ) -> Option<String> {
+        let value = value.into();
+        let inner = self.inner.lock().unwrap();
+        inner
+            .resources
+            .iter()
+            .find(|(_, (t, a))| t == type_name && a.get(attribute) == Some(&value))
+            .map(|(id, _)| id.clone())
+    }
+
+    /// A change made outside strata.
+    pub fn modify(&self, id: &str, attribute: &str, value: impl Into<Value>) {
+        let mut inner = self.inner.lock().unwrap();
+        let (_, attrs) = inner.resources.get_mut(id).expect("no such resource");
+        attrs.insert(attribute.into(), value.into());
+    }
+
+    /// A deletion made outside strata.
+    pub fn remove(&self, id: &str) {
+        self.inner.lock().unwrap().resources.remove(id);
+    }
+
+    /// The most operations that ran at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    fn fault(&self, op: Op, attrs: &Attrs) -> Option<Fault> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .faults
+            .iter()
+            .find(|f| f.op == op && attrs.get(&f.attribute) == Some(&f.value))
+            .cloned()
+    }
+
+    async fn work(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let delay = *self.delay.lock().unwrap();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn injected(op: Op) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Other,
+        Some("InjectedFault".into()),
+        format!("injected {op:?} failure").to_lowercase(),
+    )
+}
+
+pub struct MemoryType {
+    pub name: &'static str,
+    pub schema: &'static LazyLock<Schema>,
+    pub cloud: std::sync::Arc<Cloud>,
+}
+
+impl MemoryType {
+    /// What a read returns: everything but sensitive attributes.
+    fn observe(&self, id: &str, attrs: &Attrs) -> Observed {
+        let visible = attrs
+            .iter()
+            .filter(|(k, _)| !self.schema.attribute(k).is_some_and(|a| a.sensitive))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Observed::new(id, visible)
+    }
+
+    /// Desired attributes plus what the cloud computes.
+    fn complete(&self, id: &str, desired: &Attrs) -> Attrs {
+        let mut attrs = desired.clone();
+        for attr in &self.schema.body.attributes {
+            let computed = match attr.presence {
+                Presence::Computed => true,
+                Presence::OptionalComputed => !desired.contains_key(attr.name),
+                _ => false,
+            };
+            if !computed {
+                continue;
+            }
+            let value = match (attr.name, &attr.ty) {
+                ("id", _) => Value::from(id),
+                ("arn", _) => Value::String(format!("arn:test:{}:{id}", self.name)),
+                (_, Type::List(_)) => Value::List(vec![Value::from(id)]),
+                (name, _) => Value::String(format!("{name}-of-{id}")),
+            };
+            attrs.insert(attr.name.into(), value);
+        }
+        attrs
+    }
+}
+
+#[async_trait]
+impl ResourceType for MemoryType {
+    fn type_name(&self) -> &'static str {
+        self.name
+    }
+
+    fn schema(&self) -> &Schema {
+        self.schema
+    }
+
+    async fn read(&self, id: &str, _prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
+        let stored = self.cloud.get(id);
+        if let Some(attrs) = &stored
+            && self.cloud.fault(Op::Read, attrs).is_some()
+        {
+            return Err(ProviderError::new(
+                ErrorKind::Throttled,
+                Some("Throttling".into()),
+                "rate exceeded",
+            ));
+        }
+        Ok(stored.map(|attrs| self.observe(id, &attrs)))
+    }
+
+    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+        self.cloud.work().await;
+        let fault = self.cloud.fault(Op::Create, desired);
+        if let Some(f) = &fault
+            && !f.after_effect
+        {
+            return Err(injected(Op::Create).into());
+        }
+        let id = {
+            let mut inner = self.cloud.inner.lock().unwrap();
+            inner.next += 1;
+            let prefix = self.name.split('.').nth(1).unwrap_or("r");
+            format!("{prefix}-{}", inner.next)
+        };
+        let attrs = self.complete(&id, desired);
+        {
+            let mut inner = self.cloud.inner.lock().unwrap();
+            inner
+                .resources
+                .insert(id.clone(), (self.name.into(), attrs.clone()));
+            inner.log.push(format!("create {} {id}", self.name));
+        }
+        if fault.is_some() {
+            return Err(CreateError {
+                error: ProviderError::new(
+                    ErrorKind::Timeout,
+                    None,
+                    "timed out waiting for the resource to become ready",
+                ),
+                id: Some(id),
+            });
+        }
+        Ok(self.observe(&id, &attrs))
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        _prior: &Attrs,
+        desired: &Attrs,
+        changed: &[String],
+    ) -> Result<Observed, ProviderError> {
+        self.cloud.work().await;
+        if self.cloud.fault(Op::Update, desired).is_some() {
+            return Err(injected(Op::Update));
+        }
+        let mut inner = self.cloud.inner.lock().unwrap();
+        let Some((_, attrs)) = inner.resources.get_mut(id) else {
+            return Err(ProviderError::new(
+                ErrorKind::NotFound,
+                Some("NotFound".into()),
+                format!("no resource {id}"),
+            ));
+        };
+        for name in changed {
+            match desired.get(name) {
+                Some(v) => attrs.insert(name.clone(), v.clone()),
+                None => attrs.remove(name),
+            };
+        }
+        let attrs = attrs.clone();
+        inner
+            .log
+            .push(format!("update {} {id} {}", self.name, changed.join(",")));
+        drop(inner);
+        Ok(self.observe(id, &attrs))
+    }
+
+    async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
+        self.cloud.work().await;
+        if let Some(attrs) = self.cloud.get(id)
+            && self.cloud.fault(Op::Delete, &attrs).is_some()
+        {
+            return Err(injected(Op::Delete));
+        }
+        let mut inner = self.cloud.inner.lock().unwrap();
+        inner.resources.remove(id);
+        inner.log.push(format!("delete {} {id}", self.name));
+        Ok(())
+    }
+}
+
+/// `lookup net.vpc`: always finds the same default network.
+pub struct MemoryLookup {
+    pub name: &'static str,
+    pub schema: &'static LazyLock<Schema>,
+}
+
+#[async_trait]
+impl LookupType for MemoryLookup {
+    fn type_name(&self) -> &'static str {
+        self.name
+    }
+
+    fn schema(&self) -> &Schema {
+        self.schema
+    }
+
+    async fn read(&self, filters: &Attrs) -> Result<Observed, ProviderError> {
+        let mut attrs = filters.clone();
+        attrs.insert("cidr-block".into(), Value::from("172.31.0.0/16"));
+        Ok(Observed::new("vpc-default", attrs))
+    }
+}
