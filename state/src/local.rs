@@ -372,3 +372,24 @@ impl strata_engine::state::StateSink for LocalStore {
         self.write(state).map_err(|e| Box::new(e) as _)
     }
 }
+
+impl strata_engine::workflow::StateStore for LocalStore {
+    fn load_state(
+        &self,
+    ) -> std::result::Result<Option<State>, strata_engine::workflow::BoxedDiagnostic> {
+        self.load().map_err(|e| Box::new(e) as _)
+    }
+
+    fn lock_state(
+        &self,
+        command: &str,
+    ) -> std::result::Result<Box<dyn Send>, strata_engine::workflow::BoxedDiagnostic> {
+        self.lock(command)
+            .map(|guard| Box::new(guard) as Box<dyn Send>)
+            .map_err(|e| Box::new(e) as _)
+    }
+
+    fn environment(&self) -> &str {
+        LocalStore::environment(self)
+    }
+}

@@ -59,6 +59,17 @@ pub struct Plan {
     /// gone). Written to the state before any change is applied, so that the state
     /// matches what the plan was computed from.
     pub refreshed_records: BTreeMap<String, Option<ResourceState>>,
+    /// The `--target`, `--exclude` and `--replace` the plan was made with.
+    #[serde(default)]
+    pub request: PlanRequest,
+}
+
+/// The flags that shape a plan, kept so that a saved plan can be recomputed exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanRequest {
+    pub targets: Vec<String>,
+    pub excludes: Vec<String>,
+    pub replace: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -147,6 +158,10 @@ pub struct Change {
     pub depends_on: Vec<String>,
     /// A salted digest of the desired values, checked when a saved plan is applied.
     pub fingerprint: Option<SensitiveDigest>,
+    /// The desired values the fingerprint was made from. In memory only: it may hold
+    /// sensitive values, so it is never serialised.
+    #[serde(skip)]
+    pub(crate) canonical: Option<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

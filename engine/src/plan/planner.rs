@@ -23,7 +23,7 @@ use crate::graph::{DepGraph, GraphNode};
 use crate::plan::diff::{self, Prior, canonical, diff_resource};
 use crate::plan::eval::{Evaluated, eval};
 use crate::plan::{
-    Action, Change, Drift, DriftKind, OutputChange, Plan, PlanKind, Shown, Snapshot,
+    Action, Change, Drift, DriftKind, OutputChange, Plan, PlanKind, PlanRequest, Shown, Snapshot,
 };
 use crate::provider::{Attrs, Observed, ProviderError, Registry};
 use crate::spec::expr::ResourceId;
@@ -45,6 +45,16 @@ pub struct PlanOptions {
     pub replace: Vec<String>,
     /// How many cloud reads run at once.
     pub parallelism: usize,
+}
+
+impl PlanOptions {
+    fn request(&self) -> PlanRequest {
+        PlanRequest {
+            targets: self.targets.clone(),
+            excludes: self.excludes.clone(),
+            replace: self.replace.clone(),
+        }
+    }
 }
 
 impl Default for PlanOptions {
@@ -106,6 +116,7 @@ pub async fn plan(
             drift: Vec::new(),
             outputs: Vec::new(),
             refreshed_records: BTreeMap::new(),
+            request: options.request(),
         },
         diags,
     };
@@ -164,6 +175,7 @@ pub async fn plan_destroy(
         drift: Vec::new(),
         outputs: Vec::new(),
         refreshed_records: BTreeMap::new(),
+        request: options.request(),
     };
     for (address, record) in &state.resources {
         if !selection.state.contains(address) {
@@ -215,6 +227,7 @@ pub async fn plan_destroy(
             refresh_error,
             depends_on: record.dependencies.clone(),
             fingerprint: None,
+            canonical: None,
         });
     }
     for (name, stored) in &state.outputs {
@@ -555,6 +568,7 @@ impl Planner<'_> {
             }
         }
 
+        let canonical_value = canonical(&desired);
         self.plan.changes.push(Change {
             address,
             stack,
@@ -568,7 +582,8 @@ impl Planner<'_> {
             attributes: d.attributes,
             refresh_error,
             depends_on,
-            fingerprint: Some(SensitiveDigest::of(&canonical(&desired))),
+            fingerprint: Some(SensitiveDigest::of(&canonical_value)),
+            canonical: Some(canonical_value),
         });
     }
 
@@ -687,6 +702,7 @@ impl Planner<'_> {
                 refresh_error,
                 depends_on: Vec::new(),
                 fingerprint: None,
+                canonical: None,
             });
         }
     }
@@ -735,6 +751,7 @@ impl Planner<'_> {
                 refresh_error,
                 depends_on: record.dependencies.clone(),
                 fingerprint: None,
+                canonical: None,
             });
         }
     }
@@ -876,6 +893,7 @@ fn deposed_change(address: &str, record: &ResourceState, deposed: &str) -> Chang
         refresh_error: None,
         depends_on: record.dependencies.clone(),
         fingerprint: None,
+        canonical: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the support module
 
+pub mod harness;
 pub mod memory;
 
 use std::sync::{Arc, LazyLock};

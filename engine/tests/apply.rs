@@ -1,0 +1,855 @@
+//! Plan, apply and destroy semantics against the in-memory cloud, through the same
+//! workflow the CLI runs: ordering, replacement, lifecycle rules, drift, targeting,
+//! failures, cancellation, saved plans, locking, refused states and secrets.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use strata_engine::Value;
+use strata_engine::apply::Cancel;
+use strata_engine::plan::{Action, DriftKind, PlanKind, PlanOptions, ReplaceReason, Shown};
+use strata_engine::state::{Status, StoredValue};
+use strata_engine::workflow::{Outcome, PlanSource, Stop};
+use support::harness::{Harness, position};
+use support::memory::Op;
+
+const SPEC: &str = r#"
+variable secret type=string sensitive=#true
+stack network {
+    net.vpc main {
+        cidr-block "10.0.0.0/16"
+        tags Name=main
+    }
+    net.subnet a {
+        vpc-id (ref)"main.id"
+        cidr-block "10.0.0.0/24"
+    }
+    net.subnet b {
+        vpc-id (ref)"main.id"
+        cidr-block "10.0.1.0/24"
+    }
+    net.group db {
+        name "db"
+        subnet-ids (ref)"a.id" (ref)"b.id"
+    }
+    output vpc-id (ref)"main.id"
+}
+stack storage depends-on=network {
+    store.bucket site {
+        bucket "site"
+        password (var)secret
+    }
+}
+"#;
+
+fn action(plan: &strata_engine::plan::Plan, address: &str) -> Action {
+    plan.change(address)
+        .unwrap_or_else(|| panic!("no change for {address}"))
+        .action
+}
+
+fn addresses(state: &strata_engine::state::State) -> BTreeSet<String> {
+    state.resources.keys().cloned().collect()
+}
+
+/// The ids the state holds are exactly the ids the cloud holds.
+fn assert_state_matches_cloud(h: &Harness) {
+    let state = h.state();
+    let mut in_state: BTreeSet<String> = BTreeSet::new();
+    for record in state.resources.values() {
+        in_state.insert(record.id.clone());
+        in_state.extend(record.deposed.iter().cloned());
+    }
+    let mut in_cloud = BTreeSet::new();
+    for ty in [
+        "net.vpc",
+        "net.subnet",
+        "net.group",
+        "store.bucket",
+        "store.policy",
+    ] {
+        in_cloud.extend(h.cloud.ids(ty));
+    }
+    assert_eq!(in_state, in_cloud, "state and cloud disagree");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_creates_in_dependency_order_and_replans_empty() {
+    let h = Harness::new(SPEC);
+    let (plan, report) = h.apply().await;
+    assert_eq!(plan.counts().create, 5);
+    assert!(report.is_success(), "{report:#?}");
+    let log = h.cloud.log();
+    let vpc = position(&log, &["create net.vpc"]);
+    let a = position(&log, &["create net.subnet subnet-2"])
+        .min(position(&log, &["create net.subnet subnet-3"]));
+    let group = position(&log, &["create net.group"]);
+    let bucket = position(&log, &["create store.bucket"]);
+    assert!(vpc < a && a < group, "{log:#?}");
+    assert!(
+        bucket > group,
+        "storage depends on the whole network stack: {log:#?}"
+    );
+
+    // Ids computed by the cloud flowed into dependents.
+    let state = h.state();
+    let vpc_id = &state.resources["network.main"].id;
+    let subnet = h.cloud.get(&state.resources["network.a"].id).unwrap();
+    assert_eq!(subnet["vpc-id"], Value::from(vpc_id.as_str()));
+    let group = h.cloud.get(&state.resources["network.db"].id).unwrap();
+    assert_eq!(
+        group["subnet-ids"],
+        Value::List(vec![
+            Value::from(state.resources["network.a"].id.as_str()),
+            Value::from(state.resources["network.b"].id.as_str()),
+        ])
+    );
+    assert_eq!(
+        state.outputs["network.vpc-id"],
+        StoredValue::plain(Value::from(vpc_id.as_str()))
+    );
+    assert_state_matches_cloud(&h);
+
+    let again = h.plan_default().await;
+    assert!(!again.has_changes(), "{again:#?}");
+    assert!(again.changes.iter().all(|c| c.action == Action::NoOp));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn force_new_change_replaces_and_dependents_follow() {
+    let h = Harness::new(SPEC);
+    h.apply().await;
+    let old = h.state();
+    h.cloud.clear_log();
+    h.write(&SPEC.replace("10.0.0.0/16", "10.9.0.0/16"));
+    let plan = h.plan_default().await;
+    let main = plan.change("network.main").unwrap();
+    assert_eq!(main.action, Action::Replace);
+    assert_eq!(
+        main.replace_reason,
+        Some(ReplaceReason::ForceNew {
+            attributes: vec!["cidr-block".into()]
+        })
+    );
+    assert!(
+        main.attributes
+            .iter()
+            .any(|a| a.name == "cidr-block" && a.forces_replacement)
+    );
+    // The subnets' vpc-id is unknown until the new network exists, and forces new.
+    assert_eq!(action(&plan, "network.a"), Action::Replace);
+    assert_eq!(action(&plan, "network.b"), Action::Replace);
+    let db = plan.change("network.db").unwrap();
+    assert_eq!(db.action, Action::Update);
+    assert_eq!(db.attributes[0].after, Shown::Unknown);
+    assert_eq!(action(&plan, "storage.site"), Action::NoOp);
+
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    let log = h.cloud.log();
+    let old_vpc = &old.resources["network.main"].id;
+    let old_a = &old.resources["network.a"].id;
+    let delete_a = position(&log, &["delete net.subnet", old_a]);
+    let delete_vpc = position(&log, &["delete net.vpc", old_vpc]);
+    let create_vpc = position(&log, &["create net.vpc"]);
+    let create_subnet = position(&log, &["create net.subnet"]);
+    let update_db = position(&log, &["update net.group"]);
+    assert!(
+        delete_a < delete_vpc,
+        "subnets go before their network: {log:#?}"
+    );
+    assert!(
+        delete_vpc < create_vpc,
+        "delete-then-create by default: {log:#?}"
+    );
+    assert!(
+        create_vpc < create_subnet && create_subnet < update_db,
+        "{log:#?}"
+    );
+    assert_state_matches_cloud(&h);
+    assert!(!h.plan_default().await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_place_update_changes_only_what_differs() {
+    let h = Harness::new(SPEC);
+    h.apply().await;
+    let id = h.state().resources["network.main"].id.clone();
+    h.write(&SPEC.replace("tags Name=main", "tags Name=main Team=platform"));
+    let plan = h.plan_default().await;
+    let main = plan.change("network.main").unwrap();
+    assert_eq!(main.action, Action::Update);
+    assert_eq!(
+        main.attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>(),
+        ["tags"]
+    );
+    assert_eq!(plan.counts().update, 1);
+    assert_eq!(plan.counts().unchanged, 4);
+    h.apply().await;
+    let vpc = h.cloud.get(&id).expect("same resource, updated in place");
+    assert_eq!(
+        vpc["tags"],
+        Value::Map(
+            [("Name", "main"), ("Team", "platform")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), Value::from(v)))
+                .collect()
+        )
+    );
+    assert!(!h.plan_default().await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_resource_is_deleted_after_its_dependents_move_away() {
+    let h = Harness::new(SPEC);
+    h.apply().await;
+    h.cloud.clear_log();
+    let spec = SPEC
+        .replace("    net.subnet b {\n        vpc-id (ref)\"main.id\"\n        cidr-block \"10.0.1.0/24\"\n    }\n", "")
+        .replace(" (ref)\"b.id\"", "");
+    h.write(&spec);
+    let plan = h.plan_default().await;
+    assert_eq!(action(&plan, "network.b"), Action::Delete);
+    assert_eq!(action(&plan, "network.db"), Action::Update);
+    assert_eq!(
+        plan.changes.last().unwrap().address,
+        "network.b",
+        "deletions come last"
+    );
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    let log = h.cloud.log();
+    assert!(position(&log, &["update net.group"]) < position(&log, &["delete net.subnet"]));
+    assert!(!addresses(&h.state()).contains("network.b"));
+    assert_state_matches_cloud(&h);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_before_destroy_creates_the_new_instance_first() {
+    let spec = SPEC.replace(
+        "        bucket \"site\"\n",
+        "        bucket \"site\"\n        lifecycle create-before-destroy=#true\n",
+    );
+    let h = Harness::new(&spec);
+    h.apply().await;
+    let old = h.state().resources["storage.site"].id.clone();
+    h.cloud.clear_log();
+    h.write(&spec.replace("bucket \"site\"", "bucket \"site-2\""));
+    let plan = h.plan_default().await;
+    let site = plan.change("storage.site").unwrap();
+    assert_eq!(site.action, Action::Replace);
+    assert!(site.create_before_destroy);
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    let log = h.cloud.log();
+    assert!(
+        position(&log, &["create store.bucket"]) < position(&log, &["delete store.bucket", &old]),
+        "{log:#?}"
+    );
+    let record = &h.state().resources["storage.site"];
+    assert!(record.deposed.is_empty());
+    assert_ne!(record.id, old);
+    assert_eq!(h.cloud.ids("store.bucket"), vec![record.id.clone()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposed_instance_left_by_a_failed_delete_is_deleted_next_time() {
+    let spec = SPEC.replace(
+        "        bucket \"site\"\n",
+        "        bucket \"site\"\n        lifecycle create-before-destroy=#true\n",
+    );
+    let h = Harness::new(&spec);
+    h.apply().await;
+    let old = h.state().resources["storage.site"].id.clone();
+    h.cloud.fail(Op::Delete, "bucket", "site");
+    h.write(&spec.replace("bucket \"site\"", "bucket \"site-2\""));
+    let (_, report) = h.apply().await;
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    let record = &h.state().resources["storage.site"];
+    assert_eq!(
+        record.deposed,
+        vec![old.clone()],
+        "the old instance is still tracked"
+    );
+    assert_state_matches_cloud(&h);
+
+    h.cloud.clear_faults();
+    let plan = h.plan_default().await;
+    let deposed = plan
+        .changes
+        .iter()
+        .find(|c| c.deposed.is_some())
+        .expect("a deletion of the deposed instance");
+    assert_eq!(deposed.action, Action::Delete);
+    assert_eq!(deposed.deposed.as_deref(), Some(old.as_str()));
+    h.apply().await;
+    assert!(h.state().resources["storage.site"].deposed.is_empty());
+    assert_state_matches_cloud(&h);
+    assert!(!h.plan_default().await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prevent_destroy_refuses_a_replace_and_a_destroy() {
+    let spec = SPEC.replace(
+        "        bucket \"site\"\n",
+        "        bucket \"site\"\n        lifecycle prevent-destroy=#true\n",
+    );
+    let h = Harness::new(&spec);
+    h.apply().await;
+    h.write(&spec.replace("bucket \"site\"", "bucket \"site-2\""));
+    let err = h.plan_default_err().await;
+    assert_eq!(err.code(), "plan::prevent_destroy");
+    let Stop::Spec(failure) = &err else { panic!() };
+    let text = failure.render_human(false, 100);
+    assert!(
+        text.contains("`storage.site` has `prevent-destroy`"),
+        "{text}"
+    );
+
+    h.write(&spec);
+    let destroy = h
+        .run(
+            PlanKind::Destroy,
+            PlanSource::Fresh(PlanOptions::default()),
+            4,
+            &Cancel::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(destroy.code(), "plan::prevent_destroy");
+    assert_eq!(h.cloud.count(), 5, "nothing was deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_changes_ignores_spec_and_cloud_changes() {
+    let spec = SPEC.replace(
+        "        tags Name=main\n",
+        "        tags Name=main\n        lifecycle {\n            ignore-changes tags\n        }\n",
+    );
+    let h = Harness::new(&spec);
+    h.apply().await;
+    let id = h.state().resources["network.main"].id.clone();
+    h.cloud.modify(&id, "tags", Value::Map(Default::default()));
+    h.write(&spec.replace("tags Name=main", "tags Name=other"));
+    let plan = h.plan_default().await;
+    assert_eq!(action(&plan, "network.main"), Action::NoOp);
+    assert_eq!(plan.counts().update, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_refresh_leaves_the_resource_unknown_never_recreated() {
+    let h = Harness::new(SPEC);
+    h.apply().await;
+    h.cloud.fail(Op::Read, "cidr-block", "10.0.0.0/16");
+    let plan = h.plan_default().await;
+    let main = plan.change("network.main").unwrap();
+    assert_eq!(main.action, Action::NoOp);
+    assert!(
+        main.refresh_error
+            .as_deref()
+            .unwrap()
+            .contains("Throttling")
+    );
+    assert_eq!(plan.counts().unknown, 1);
+    assert_eq!(
+        plan.counts().create + plan.counts().replace + plan.counts().delete,
+        0
+    );
+    assert!(plan.drift.is_empty());
+    // Its dependents still plan from what the state knows of it.
+    assert_eq!(action(&plan, "network.a"), Action::NoOp);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_is_shown_apart_and_apply_converges() {
+    let h = Harness::new(SPEC);
+    h.apply().await;
+    let state = h.state();
+    let vpc = state.resources["network.main"].id.clone();
+    h.cloud.modify(
+        &vpc,
+        "tags",
+        Value::Map([("Name".to_owned(), Value::from("changed"))].into()),
+    );
+    h.cloud.remove(&state.resources["network.a"].id);
+    let plan = h.plan_default().await;
+    assert_eq!(plan.drift.len(), 2, "{:#?}", plan.drift);
+    let changed = plan
+        .drift
+        .iter()
+        .find(|d| d.address == "network.main")
+        .unwrap();
+    assert_eq!(changed.kind, DriftKind::Changed);
+    assert_eq!(changed.attributes[0].name, "tags");
+    let gone = plan
+        .drift
+        .iter()
+        .find(|d| d.address == "network.a")
+        .unwrap();
+    assert_eq!(gone.kind, DriftKind::Deleted);
+    assert_eq!(action(&plan, "network.main"), Action::Update);
+    assert_eq!(action(&plan, "network.a"), Action::Create);
+    assert_eq!(action(&plan, "network.db"), Action::Update);
+
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    assert_state_matches_cloud(&h);
+    let after = h.plan_default().await;
+    assert!(!after.has_changes(), "{after:#?}");
+    assert!(after.drift.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_brings_dependencies_and_exclude_takes_dependents() {
+    let h = Harness::new(SPEC);
+    let targeted = h
+        .plan(PlanOptions {
+            targets: vec!["network.a".into()],
+            ..PlanOptions::default()
+        })
+        .await
+        .unwrap();
+    let planned: Vec<_> = targeted
+        .changes
+        .iter()
+        .map(|c| c.address.as_str())
+        .collect();
+    assert_eq!(planned, ["network.a", "network.main"]);
+
+    let excluded = h
+        .plan(PlanOptions {
+            excludes: vec!["network.db".into()],
+            ..PlanOptions::default()
+        })
+        .await
+        .unwrap();
+    let planned: Vec<_> = excluded
+        .changes
+        .iter()
+        .map(|c| c.address.as_str())
+        .collect();
+    // storage depends on the whole network stack, so it waits too.
+    assert_eq!(planned, ["network.a", "network.b", "network.main"]);
+
+    let (_, report) = h
+        .apply_with(PlanOptions {
+            targets: vec!["network.a".into()],
+            ..PlanOptions::default()
+        })
+        .await;
+    assert!(report.is_success());
+    assert_eq!(
+        addresses(&h.state()),
+        ["network.a", "network.main"].map(String::from).into()
+    );
+
+    let unknown = h
+        .plan(PlanOptions {
+            targets: vec!["network.mian".into()],
+            ..PlanOptions::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), "plan::unknown_address");
+    let Stop::Spec(failure) = unknown else {
+        panic!()
+    };
+    let help = failure
+        .diagnostics
+        .iter()
+        .next()
+        .unwrap()
+        .help
+        .clone()
+        .unwrap();
+    assert!(help.contains("network.main"), "{help}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_skips_its_dependents_only_and_the_state_records_what_exists() {
+    let h = Harness::new(SPEC);
+    h.cloud.fail(Op::Create, "cidr-block", "10.0.0.0/24");
+    let (_, report) = h.apply().await;
+    let failed: Vec<_> = report.failed.iter().map(|f| f.address.as_str()).collect();
+    assert_eq!(failed, ["network.a"]);
+    let d = &report.failed[0].diagnostic;
+    assert_eq!(d.code, "apply::create_failed");
+    assert!(d.message.contains("InjectedFault"), "{}", d.message);
+    assert_eq!(d.labels.len(), 1, "points at the resource in the spec");
+    let mut skipped: Vec<_> = report
+        .skipped
+        .iter()
+        .map(|s| (s.address.as_str(), s.because.as_str()))
+        .collect();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [("network.db", "network.a"), ("storage.site", "network.a")]
+    );
+    let mut succeeded: Vec<_> = report
+        .succeeded
+        .iter()
+        .map(|s| s.address.as_str())
+        .collect();
+    succeeded.sort();
+    assert_eq!(succeeded, ["network.b", "network.main"]);
+    assert_eq!(
+        addresses(&report.state),
+        ["network.b", "network.main"].map(String::from).into()
+    );
+    assert_eq!(addresses(&h.state()), addresses(&report.state));
+    assert_state_matches_cloud(&h);
+
+    h.cloud.clear_faults();
+    let (plan, report) = h.apply().await;
+    assert_eq!(plan.counts().create, 3);
+    assert!(report.is_success());
+    assert!(!h.plan_default().await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_half_succeeds_is_recorded_tainted_and_replaced() {
+    let h = Harness::new(SPEC);
+    h.cloud.fail_after_create("bucket", "site");
+    let (_, report) = h.apply().await;
+    assert_eq!(report.failed.len(), 1);
+    assert!(
+        report.failed[0]
+            .diagnostic
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("tainted")
+    );
+    let record = h.state().resources["storage.site"].clone();
+    assert_eq!(record.status, Status::Tainted);
+    assert_eq!(h.cloud.ids("store.bucket"), vec![record.id.clone()]);
+    assert_state_matches_cloud(&h);
+
+    h.cloud.clear_faults();
+    let plan = h.plan_default().await;
+    let site = plan.change("storage.site").unwrap();
+    assert_eq!(site.action, Action::Replace);
+    assert_eq!(site.replace_reason, Some(ReplaceReason::Tainted));
+    h.apply().await;
+    let ids = h.cloud.ids("store.bucket");
+    assert_eq!(ids.len(), 1);
+    assert_ne!(ids[0], record.id);
+    assert_eq!(h.state().resources["storage.site"].status, Status::Created);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_stops_new_work_and_saves_what_finished() {
+    let h = Harness::new(SPEC);
+    h.cloud.set_delay(Duration::from_millis(150));
+    let cancel = Cancel::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        trigger.cancel();
+    });
+    let outcome = h
+        .run(
+            PlanKind::Apply,
+            PlanSource::Fresh(PlanOptions::default()),
+            1,
+            &cancel,
+        )
+        .await
+        .unwrap();
+    let Outcome::Applied(_, report) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(report.cancelled);
+    assert!(!report.not_started.is_empty(), "{report:#?}");
+    assert!(report.failed.is_empty());
+    // The operation in flight when Ctrl-C came finished and was saved.
+    assert_eq!(report.succeeded.len(), 2, "{report:#?}");
+    assert_eq!(h.state().resources.len(), 2);
+    assert_state_matches_cloud(&h);
+    assert!(h.event_lines().iter().any(|l| l.starts_with("cancelling")));
+    assert!(
+        h.store().lock_holder().unwrap().is_none(),
+        "the lock is released"
+    );
+
+    h.cloud.set_delay(Duration::ZERO);
+    let (plan, report) = h.apply().await;
+    assert_eq!(plan.counts().create, 3);
+    assert!(report.is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_applies_exactly_and_a_stale_one_is_refused() {
+    let h = Harness::new(SPEC);
+    // Through JSON, as `plan --out` and `apply FILE` do.
+    let saved = h.plan_default().await;
+    let saved: strata_engine::plan::Plan =
+        serde_json::from_str(&serde_json::to_string(&saved).unwrap()).unwrap();
+    let outcome = h
+        .run(
+            PlanKind::Apply,
+            PlanSource::Saved(Box::new(saved)),
+            4,
+            &Cancel::new(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Applied(_, ref r) if r.is_success()));
+    assert!(!h.plan_default().await.has_changes());
+
+    // The state moves on after the plan was made.
+    h.write(&SPEC.replace("tags Name=main", "tags Name=one"));
+    let stale = h.plan_default().await;
+    h.write(&SPEC.replace("tags Name=main", "tags Name=two"));
+    h.apply().await;
+    let err = h
+        .run(
+            PlanKind::Apply,
+            PlanSource::Saved(Box::new(stale)),
+            4,
+            &Cancel::new(),
+        )
+        .await
+        .unwrap_err();
+    let Stop::StalePlan(why) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        why.contains("the state changed since the plan was made"),
+        "{why}"
+    );
+
+    // The spec changes after the plan was made.
+    h.write(&SPEC.replace("tags Name=main", "tags Name=three"));
+    let planned = h.plan_default().await;
+    h.write(&SPEC.replace("tags Name=main", "tags Name=four"));
+    let err = h
+        .run(
+            PlanKind::Apply,
+            PlanSource::Saved(Box::new(planned)),
+            4,
+            &Cancel::new(),
+        )
+        .await
+        .unwrap_err();
+    let Stop::StalePlan(why) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        why.contains("desired values of `network.main` changed"),
+        "{why}"
+    );
+    let tags = h
+        .cloud
+        .get(&h.state().resources["network.main"].id)
+        .unwrap()["tags"]
+        .clone();
+    assert_eq!(tags.to_string(), "{Name=\"two\"}", "nothing was applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_apply_fails_at_once_naming_the_lock_holder() {
+    let h = Harness::new(SPEC);
+    let guard = h.store().lock("apply").unwrap();
+    let err = h
+        .run(
+            PlanKind::Apply,
+            PlanSource::Fresh(PlanOptions::default()),
+            4,
+            &Cancel::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "state::locked");
+    let Stop::State(e) = &err else { panic!() };
+    let message = e.to_string();
+    assert!(
+        message.contains(guard.id()) || message.contains(&std::process::id().to_string()),
+        "{message}"
+    );
+    assert_eq!(h.cloud.count(), 0);
+    drop(guard);
+    let (_, report) = h.apply().await;
+    assert!(report.is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_or_foreign_state_is_refused_and_left_untouched() {
+    let h = Harness::new(SPEC);
+    std::fs::create_dir_all(h.state_path().parent().unwrap()).unwrap();
+    for (content, code) in [
+        ("{\"format_version\": 1, \"lineage\": ", "state::corrupt"),
+        (
+            "{\"version\": 4, \"terraform_version\": \"1.9.0\", \"resources\": []}",
+            "state::not_strata",
+        ),
+        ("{\"format_version\": 99}", "state::unknown_version"),
+    ] {
+        std::fs::write(h.state_path(), content).unwrap();
+        let err = h.plan(PlanOptions::default()).await.unwrap_err();
+        assert_eq!(err.code(), code);
+        let err = h
+            .run(
+                PlanKind::Apply,
+                PlanSource::Fresh(PlanOptions::default()),
+                4,
+                &Cancel::new(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), code);
+        assert_eq!(std::fs::read_to_string(h.state_path()).unwrap(), content);
+        assert!(!h.store().backup_path().exists());
+        assert_eq!(h.cloud.count(), 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sensitive_values_never_reach_the_state_or_the_plan() {
+    let h = Harness::new(SPEC);
+    let (plan, _) = h.apply().await;
+    let secret = "hunter2-very-secret";
+    let plan_json = serde_json::to_string(&plan).unwrap();
+    assert!(!plan_json.contains(secret));
+    let site = plan.change("storage.site").unwrap();
+    let password = site
+        .attributes
+        .iter()
+        .find(|a| a.name == "password")
+        .unwrap();
+    assert_eq!(password.after, Shown::Sensitive);
+
+    let text = std::fs::read_to_string(h.state_path()).unwrap();
+    assert!(!text.contains(secret));
+    assert!(h.state().resources["storage.site"].inputs["password"].is_sensitive());
+    let mode = std::fs::metadata(h.state_path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // The cloud did get the value.
+    let bucket = h
+        .cloud
+        .get(&h.state().resources["storage.site"].id)
+        .unwrap();
+    assert_eq!(bucket["password"], Value::from(secret));
+
+    // Unchanged secret: no change (the digest matches); changed: an update, still hidden.
+    assert!(!h.plan_default().await.has_changes());
+    std::fs::write(
+        h.root().join("env/test.kdl"),
+        support::harness::ENV.replace(secret, "another-secret-value"),
+    )
+    .unwrap();
+    let plan = h.plan_default().await;
+    let site = plan.change("storage.site").unwrap();
+    assert_eq!(site.action, Action::Update);
+    assert_eq!(site.attributes[0].before, Shown::Sensitive);
+    assert_eq!(site.attributes[0].after, Shown::Sensitive);
+    assert!(
+        !serde_json::to_string(&plan)
+            .unwrap()
+            .contains("another-secret-value")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_deletes_everything_dependents_first() {
+    let h = Harness::new(SPEC);
+    h.apply().await;
+    h.cloud.clear_log();
+    let (plan, report) = h.destroy().await;
+    assert_eq!(plan.counts().delete, 5);
+    assert!(report.is_success(), "{report:#?}");
+    let log = h.cloud.log();
+    let bucket = position(&log, &["delete store.bucket"]);
+    let group = position(&log, &["delete net.group"]);
+    let subnet = position(&log, &["delete net.subnet"]);
+    let vpc = position(&log, &["delete net.vpc"]);
+    assert!(bucket < group && group < subnet && subnet < vpc, "{log:#?}");
+    assert_eq!(h.cloud.count(), 0);
+    let state = h.state();
+    assert!(state.resources.is_empty());
+    assert!(state.outputs.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallelism_bounds_operations_in_flight() {
+    let mut spec = String::from("variable secret type=string\nstack many {\n");
+    for i in 0..12 {
+        spec.push_str(&format!(
+            "    net.vpc v{i} {{\n        cidr-block \"10.{i}.0.0/16\"\n    }}\n"
+        ));
+    }
+    spec.push_str("}\n");
+    let h = Harness::new(&spec);
+    h.cloud.set_delay(Duration::from_millis(30));
+    let outcome = h
+        .run(
+            PlanKind::Apply,
+            PlanSource::Fresh(PlanOptions::default()),
+            3,
+            &Cancel::new(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Applied(_, ref r) if r.is_success()));
+    assert_eq!(h.cloud.max_in_flight(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_adopts_an_existing_resource() {
+    let h = Harness::new(SPEC);
+    let vpc_type = h.registry.resource("net.vpc").unwrap().clone();
+    let desired = [
+        ("cidr-block".to_owned(), Value::from("10.0.0.0/16")),
+        ("enable-dns".to_owned(), Value::from(true)),
+        (
+            "tags".to_owned(),
+            Value::Map([("Name".to_owned(), Value::from("main"))].into()),
+        ),
+    ]
+    .into();
+    let existing = vpc_type.create(&desired).await.unwrap();
+    let record = strata_engine::workflow::import(
+        &h.spec(),
+        &h.registry,
+        &h.store(),
+        "network.main",
+        &existing.id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(record.id, existing.id);
+    let plan = h.plan_default().await;
+    assert_eq!(action(&plan, "network.main"), Action::NoOp);
+    assert_eq!(plan.counts().create, 4);
+
+    let again = strata_engine::workflow::import(
+        &h.spec(),
+        &h.registry,
+        &h.store(),
+        "network.main",
+        "vpc-9",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(again.code(), "import::already_managed");
+    let missing = strata_engine::workflow::import(
+        &h.spec(),
+        &h.registry,
+        &h.store(),
+        "network.b",
+        "subnet-404",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(missing.code(), "import::not_found");
+}
