@@ -47,4 +47,4 @@ lint:
 
 # Spec loading and checking at 1,000 and 10,000 resources (release build).
 bench-plan:
-	$(CARGO) bench -p strata-engine --bench spec_load
+	$(CARGO) bench -p strata-engine --bench plan
