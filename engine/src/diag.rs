@@ -155,46 +155,77 @@ pub struct Failure {
 impl Failure {
     /// The miette form: one report whose related diagnostics are every problem.
     pub fn to_miette(&self) -> SpecReport {
-        let related: Vec<_> = self
-            .diagnostics
-            .iter()
-            .map(|d| MietteDiagnostic::new(&self.sources, d))
-            .collect();
         let errors = self
             .diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
             .count();
-        SpecReport {
-            message: match errors {
+        self.to_miette_as(
+            "spec::invalid",
+            match errors {
                 1 => "the spec has 1 error".to_owned(),
                 n => format!("the spec has {n} errors"),
             },
+            "nothing was planned or applied; fix these and run the command again",
+        )
+    }
+
+    /// The miette form under another heading (`apply::failed`, "2 operations failed").
+    pub fn to_miette_as(
+        &self,
+        code: &'static str,
+        message: String,
+        help: &'static str,
+    ) -> SpecReport {
+        let related: Vec<_> = self
+            .diagnostics
+            .iter()
+            .map(|d| MietteDiagnostic::new(&self.sources, d))
+            .collect();
+        SpecReport {
+            code,
+            message,
+            help,
             related,
         }
     }
 
     /// Renders for a terminal; `color` picks the coloured theme.
     pub fn render_human(&self, color: bool, width: usize) -> String {
-        let theme = if color {
-            GraphicalTheme::unicode()
-        } else {
-            GraphicalTheme::unicode_nocolor()
-        };
-        let handler = GraphicalReportHandler::new_themed(theme)
-            .with_width(width)
-            .with_links(false);
-        let mut out = String::new();
-        handler
-            .render_report(&mut out, &self.to_miette())
-            .expect("rendering into a String cannot fail");
-        out
+        render_report(&self.to_miette(), color, width)
+    }
+
+    /// Renders under another heading (see [`Failure::to_miette_as`]).
+    pub fn render_human_as(
+        &self,
+        (code, message, help): (&'static str, String, &'static str),
+        color: bool,
+        width: usize,
+    ) -> String {
+        render_report(&self.to_miette_as(code, message, help), color, width)
     }
 
     /// The versioned JSON form (see README, "validate --format json").
     pub fn to_json(&self) -> serde_json::Value {
         diagnostics_json(&self.sources, &self.diagnostics)
     }
+}
+
+/// Renders any miette diagnostic for a terminal; `color` picks the coloured theme.
+pub fn render_report(report: &dyn miette::Diagnostic, color: bool, width: usize) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false);
+    let mut out = String::new();
+    handler
+        .render_report(&mut out, report)
+        .expect("rendering into a String cannot fail");
+    out
 }
 
 pub const DIAGNOSTICS_FORMAT_VERSION: u32 = 1;
@@ -247,7 +278,9 @@ pub fn diagnostics_json(sources: &Sources, diagnostics: &Diagnostics) -> serde_j
 /// The top-level miette diagnostic of a failed spec: every problem is `related`.
 #[derive(Debug)]
 pub struct SpecReport {
+    code: &'static str,
     message: String,
+    help: &'static str,
     related: Vec<MietteDiagnostic>,
 }
 
@@ -261,13 +294,11 @@ impl std::error::Error for SpecReport {}
 
 impl miette::Diagnostic for SpecReport {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("spec::invalid"))
+        Some(Box::new(self.code))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(
-            "nothing was planned or applied; fix these and run the command again",
-        ))
+        Some(Box::new(self.help))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {

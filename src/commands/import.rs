@@ -1,0 +1,30 @@
+//! `strata import DIR --env ENV ADDR ID`: brings an existing cloud resource under the
+//! spec's address, recording what the cloud holds; the next plan shows how the spec
+//! differs from it.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use strata_engine::workflow;
+
+use super::workspace::{self, exit};
+use super::planning::{runtime, stop};
+
+pub fn run(dir: &Path, env: &str, address: &str, id: &str) -> ExitCode {
+    exit(import(dir, env, address, id))
+}
+
+fn import(dir: &Path, env: &str, address: &str, id: &str) -> Result<(), ExitCode> {
+    let (spec, registry) = workspace::load_spec(dir, env)?;
+    let store = workspace::store(&spec, dir)?;
+    let record = runtime()
+        .block_on(workflow::import(&spec, &registry, &store, address, id))
+        .map_err(|s| stop(&spec, s))?;
+    println!(
+        "Imported {address} ({} {}). Run `strata plan {} --env {env}` to see how the spec differs from it.",
+        record.type_name,
+        record.id,
+        dir.display()
+    );
+    Ok(())
+}
