@@ -375,15 +375,15 @@ impl StateError {
             }
             StateError::Locked(l) => match l.liveness {
                 Liveness::Gone => format!(
-                    "if no strata run is using this state, remove the lock with `strata force-unlock {}`",
+                    "if no strata run is using this state, remove the lock with `strata force-unlock DIR --env ENV {}`",
                     l.holder.id
                 ),
                 Liveness::Running => format!(
-                    "wait for that run to finish; if it is stuck, stop it, and only then run `strata force-unlock {}`",
+                    "wait for that run to finish; if it is stuck, stop it, and only then run `strata force-unlock DIR --env ENV {}`",
                     l.holder.id
                 ),
                 Liveness::Unknown => format!(
-                    "ask {} whether that run is still going; once it is not, run `strata force-unlock {}`",
+                    "ask {} whether that run is still going; once it is not, run `strata force-unlock DIR --env ENV {}`",
                     l.holder.holder(),
                     l.holder.id
                 ),
@@ -393,7 +393,7 @@ impl StateError {
                 path.display()
             ),
             StateError::LockMismatch { current, .. } => format!(
-                "the lock was probably released and taken again by another run: make sure nobody is using the state before running `strata force-unlock {}`",
+                "check the id; if it came from an older message, that lock was released and this one taken by another run since: make sure nobody is using the state before running `strata force-unlock DIR --env ENV {}`",
                 current.id
             ),
             StateError::NotLocked { .. } => "the state is not locked; there is nothing to do".into(),
