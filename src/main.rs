@@ -1,4 +1,5 @@
-//! The `strata` command line: parses flags and calls the engine. No planning here.
+//! The `strata` command line: parses flags and calls the engine and the state crate. No
+//! planning here.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -47,12 +48,124 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Draw the dependency graph of a spec as Graphviz DOT or a Mermaid flowchart.
+    #[command(
+        after_help = "Examples:\n  strata graph specs/digidex --env dev | dot -Tsvg > graph.svg\n  strata graph specs/digidex --env dev --format mermaid\n\nOne box per resource, labelled `address (type)`, grouped by stack. An arrow goes from a\nresource to one that needs it (references; dashed or dotted: explicit depends-on); one\nbold arrow joins two stacks for each `stack ... depends-on=`. Mermaid renders on GitHub\ninside a ```mermaid block. Touches neither state nor cloud."
+    )]
+    Graph {
+        /// The spec folder.
+        dir: PathBuf,
+        /// The environment (env/<ENV>.kdl).
+        #[arg(long)]
+        env: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// Look at or edit the state of an environment: list, show, rm, mv.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  strata state list specs/digidex --env dev\n  strata state show specs/digidex --env dev network.vpc\n  strata state mv specs/digidex --env dev network.main network.vpc\n  strata state rm specs/digidex --env dev data.images\n\nThe spec folder is loaded only to find where the environment keeps its state."
+    )]
+    State(StateCommand),
+    /// Show the stack outputs recorded in the state by the last apply.
+    #[command(
+        after_help = "Examples:\n  strata output specs/digidex --env dev\n  strata output specs/digidex --env dev --json\n  strata output specs/digidex --env dev data.db-address\n\nOutputs are named `stack.output`. With NAME, only that value is printed: a string as it\nis, anything else as JSON. Sensitive outputs show as (sensitive): the state keeps only a\nsalted digest of them, never the value, so strata cannot print it. With --json all\noutputs are printed as {\"stack.output\": {\"value\": ..., \"sensitive\": false}, ...}, a\nsensitive one as {\"sensitive\": true}."
+    )]
+    Output {
+        /// The spec folder.
+        dir: PathBuf,
+        /// The environment (env/<ENV>.kdl).
+        #[arg(long)]
+        env: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print only this output (`stack.output`).
+        name: Option<String>,
+    },
+    /// Remove the lock a run left on the state of an environment.
+    #[command(
+        after_help = "Examples:\n  strata force-unlock specs/digidex --env dev 6f1d2c3e-8a9b-4c5d-9e0f-123456789abc\n\nLOCK_ID is the id shown by the error of a run that found the state locked. Only a lock\nwith that id is removed; a wrong id removes nothing and names the lock's holder. Make\nsure the run that took the lock has stopped: two runs writing one state lose resources."
+    )]
+    ForceUnlock {
+        /// The spec folder.
+        dir: PathBuf,
+        /// The environment (env/<ENV>.kdl).
+        #[arg(long)]
+        env: String,
+        /// The id of the lock to remove.
+        lock_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StateCommand {
+    /// List the resources in the state: address, type and cloud id, sorted by address.
+    #[command(after_help = "Examples:\n  strata state list specs/digidex --env dev")]
+    List {
+        /// The spec folder.
+        dir: PathBuf,
+        /// The environment (env/<ENV>.kdl).
+        #[arg(long)]
+        env: String,
+    },
+    /// Show one resource as the state records it (sensitive values show as (sensitive)).
+    #[command(
+        after_help = "Examples:\n  strata state show specs/digidex --env dev network.vpc\n\nSensitive values are stored only as salted digests: they show as (sensitive)."
+    )]
+    Show {
+        /// The spec folder.
+        dir: PathBuf,
+        /// The environment (env/<ENV>.kdl).
+        #[arg(long)]
+        env: String,
+        /// The resource address (`stack.name`).
+        address: String,
+    },
+    /// Forget resources without deleting them in the cloud.
+    #[command(
+        after_help = "Examples:\n  strata state rm specs/digidex --env dev data.images\n  strata state rm specs/digidex --env dev frontend.site frontend.site-policy\n\nThe cloud objects stay as they are; strata no longer manages them. Remove them from the\nspec too, or the next plan creates them again. Every address must be in the state, or\nnothing is removed. Takes the state lock; the previous state is kept as <state>.backup."
+    )]
+    Rm {
+        /// The spec folder.
+        dir: PathBuf,
+        /// The environment (env/<ENV>.kdl).
+        #[arg(long)]
+        env: String,
+        /// The resource addresses (`stack.name`).
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Give a resource's record a new address, e.g. after renaming it in the spec.
+    #[command(
+        after_help = "Examples:\n  strata state mv specs/digidex --env dev network.main network.vpc\n  strata state mv specs/digidex --env dev network.db data.db\n\nThe cloud object is kept: the next plan sees it under its new address instead of\nreplacing it. Records that depended on FROM now depend on TO. Refused when FROM is not in\nthe state or TO already is. Takes the state lock; the previous state is kept as\n<state>.backup."
+    )]
+    Mv {
+        /// The spec folder.
+        dir: PathBuf,
+        /// The environment (env/<ENV>.kdl).
+        #[arg(long)]
+        env: String,
+        /// The address in the state now.
+        from: String,
+        /// The new address.
+        to: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {
     Human,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GraphFormat {
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
+    /// A Mermaid flowchart (renders on GitHub).
+    Mermaid,
 }
 
 /// Whether to colour output: only on a terminal, never with NO_COLOR set.
@@ -67,5 +180,29 @@ fn main() -> ExitCode {
             commands::validate::run(&dir, env.as_deref(), format)
         }
         Command::Fmt { dir, check } => commands::fmt::run(&dir, check),
+        Command::Graph { dir, env, format } => commands::graph::run(&dir, &env, format),
+        Command::State(command) => match command {
+            StateCommand::List { dir, env } => commands::state::list::run(&dir, &env),
+            StateCommand::Show { dir, env, address } => {
+                commands::state::show::run(&dir, &env, &address)
+            }
+            StateCommand::Rm {
+                dir,
+                env,
+                addresses,
+            } => commands::state::rm::run(&dir, &env, &addresses),
+            StateCommand::Mv { dir, env, from, to } => {
+                commands::state::mv::run(&dir, &env, &from, &to)
+            }
+        },
+        Command::Output {
+            dir,
+            env,
+            json,
+            name,
+        } => commands::output::run(&dir, &env, name.as_deref(), json),
+        Command::ForceUnlock { dir, env, lock_id } => {
+            commands::force_unlock::run(&dir, &env, &lock_id)
+        }
     }
 }

@@ -2,6 +2,13 @@
 //! A case has `args` (the command line; `{root}` is the workspace root) and
 //! `expected.txt` (exit status, stdout, stderr), run with the case folder as the working
 //! directory and colours off. `STRATA_BLESS=1` rewrites expectations.
+//!
+//! Commands that write (state rm/mv, force-unlock) run on a copy: when the case has a
+//! `workdir/` folder, it is copied to a fresh temporary directory, which becomes the
+//! working directory (`{work}` in args names it, and stands for it in the output), and
+//! `expected.txt` ends with a `--- files` section listing every file left in that
+//! directory; for a state file (JSON with `resources`) also its serial and each resource
+//! key with the addresses it depends on. The case folder itself is never written to.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,20 +17,31 @@ use libtest_mimic::Failed;
 
 fn run_case(dir: PathBuf) -> Result<(), Failed> {
     let root = env!("CARGO_MANIFEST_DIR");
+    let work = if dir.join("workdir").is_dir() {
+        let work = tempfile::tempdir().map_err(|e| format!("creating a work directory: {e}"))?;
+        copy_dir(&dir.join("workdir"), work.path())?;
+        Some(work)
+    } else {
+        None
+    };
+    let (cwd, work_path) = match &work {
+        Some(work) => (work.path().to_owned(), work.path().display().to_string()),
+        None => (dir.clone(), String::new()),
+    };
     let args =
         std::fs::read_to_string(dir.join("args")).map_err(|e| format!("reading args: {e}"))?;
     let args: Vec<String> = args
         .split_whitespace()
-        .map(|a| a.replace("{root}", root))
+        .map(|a| a.replace("{root}", root).replace("{work}", &work_path))
         .collect();
     let output = Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(&args)
-        .current_dir(&dir)
+        .current_dir(&cwd)
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
         .output()
         .map_err(|e| format!("running strata: {e}"))?;
-    let actual = format!(
+    let mut actual = format!(
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         output
             .status
@@ -31,9 +49,84 @@ fn run_case(dir: PathBuf) -> Result<(), Failed> {
             .map_or("signal".to_owned(), |c| c.to_string()),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
-    )
-    .replace(root, "{root}");
+    );
+    if work.is_some() {
+        actual = actual.replace(&work_path, "{work}");
+        actual.push_str("--- files\n");
+        actual.push_str(&describe_files(&cwd)?);
+    }
+    let actual = actual.replace(root, "{root}");
     strata_testkit::snapshot::check(&dir, &actual)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), Failed> {
+    let entries =
+        std::fs::read_dir(from).map_err(|e| format!("reading {}: {e}", from.display()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("reading {}: {e}", from.display()))?
+            .path();
+        let target = to.join(path.file_name().expect("a directory entry has a name"));
+        if path.is_dir() {
+            std::fs::create_dir(&target)
+                .map_err(|e| format!("creating {}: {e}", target.display()))?;
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target)
+                .map_err(|e| format!("copying {} to the work directory: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every file under `dir` (relative, sorted), with a summary of each state file.
+fn describe_files(dir: &Path) -> Result<String, Failed> {
+    let mut files = Vec::new();
+    list_files(dir, dir, &mut files)?;
+    files.sort();
+    let mut out = String::new();
+    for file in files {
+        out.push_str(&format!("{file}\n"));
+        let Ok(text) = std::fs::read_to_string(dir.join(&file)) else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let Some(resources) = json["resources"].as_object() else {
+            continue;
+        };
+        out.push_str(&format!("  serial {}\n", json["serial"]));
+        for (address, record) in resources {
+            let dependencies: Vec<&str> = record["dependencies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str())
+                .collect();
+            match dependencies.as_slice() {
+                [] => out.push_str(&format!("  {address}\n")),
+                deps => out.push_str(&format!("  {address} (depends on {})\n", deps.join(", "))),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Failed> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("reading {}: {e}", dir.display()))?
+            .path();
+        if path.is_dir() {
+            list_files(root, &path, out)?;
+        } else {
+            let relative = path.strip_prefix(root).expect("under the root");
+            out.push(relative.display().to_string());
+        }
+    }
+    Ok(())
 }
 
 fn main() {

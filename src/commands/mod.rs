@@ -1,7 +1,13 @@
-//! One module per subcommand; each turns flags into one engine call and prints.
+//! One module per subcommand; each turns flags into engine and state calls and prints.
+//! `workspace` holds what the commands working on an environment share.
 
 pub mod fmt;
+pub mod force_unlock;
+pub mod graph;
+pub mod output;
+pub mod state;
 pub mod validate;
+pub mod workspace;
 
 use strata_engine::diag::Failure;
 
@@ -11,7 +17,7 @@ pub fn print_failure(failure: &Failure) {
     eprint!("{}", failure.render_human(crate::color_enabled(), width));
 }
 
-fn terminal_width() -> usize {
+pub(crate) fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())

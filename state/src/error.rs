@@ -115,6 +115,97 @@ pub enum StateError {
         .path.display()
     )]
     LockLost { path: PathBuf, id: String },
+
+    /// The environment keeps its state in a backend this build cannot use.
+    #[error(
+        "the state of environment \"{environment}\" is kept in {backend}, and this build of strata cannot use that backend yet"
+    )]
+    BackendUnsupported {
+        environment: String,
+        /// Where, e.g. "S3 (bucket b, key k)".
+        backend: String,
+    },
+
+    /// A command needs the state of an environment that has none yet.
+    #[error(
+        "there is no state for environment \"{environment}\" yet: {} does not exist",
+        .path.display()
+    )]
+    NoState { path: PathBuf, environment: String },
+
+    /// No resource has this address in the state.
+    #[error("no resource `{address}` in the state of environment \"{environment}\"")]
+    UnknownAddress {
+        address: String,
+        environment: String,
+        /// The closest address in the state, if one is close.
+        suggestion: Option<String>,
+        /// The state holds no resource at all.
+        none: bool,
+    },
+
+    /// A rename would overwrite another resource's record.
+    #[error(
+        "`{address}` is already in the state of environment \"{environment}\" (a {type_name} with id {id})"
+    )]
+    AddressTaken {
+        address: String,
+        environment: String,
+        type_name: String,
+        id: String,
+    },
+
+    /// The text does not have the shape of a resource address.
+    #[error("`{address}` is not a resource address")]
+    InvalidAddress { address: String },
+
+    /// No output has this name in the state.
+    #[error("no output `{name}` in the state of environment \"{environment}\"")]
+    UnknownOutput {
+        name: String,
+        environment: String,
+        /// The closest output name, if one is close.
+        suggestion: Option<String>,
+        /// The state holds no output at all.
+        none: bool,
+    },
+
+    /// The value of a sensitive output was asked for; the state holds only its digest.
+    #[error(
+        "output `{name}` is sensitive: the state keeps only a salted digest of it, not its value"
+    )]
+    SensitiveOutput { name: String },
+
+    /// The file is not a strata plan file.
+    #[error("{} is not a strata plan file: {what}", .path.display())]
+    NotAPlan {
+        path: PathBuf,
+        /// What it is instead, e.g. "it is a strata state file".
+        what: String,
+    },
+
+    /// The file is a strata plan of a format version this strata does not read.
+    #[error(
+        "plan file {} has format version {found}, and this strata ({}) reads plan format version {supported}",
+        .path.display(), crate::STRATA_VERSION
+    )]
+    PlanVersion {
+        path: PathBuf,
+        found: u64,
+        supported: u32,
+    },
+
+    /// The file is marked as a strata plan but does not have a plan's shape.
+    #[error("plan file {} is damaged: {reason}", .path.display())]
+    PlanCorrupt { path: PathBuf, reason: String },
+
+    /// Writing a plan would replace a file that is not a plan.
+    #[error("will not write the plan over {}: {what}", .path.display())]
+    PlanOverwrite {
+        path: PathBuf,
+        /// What the file is, e.g. "it is a strata state file".
+        what: String,
+    },
 }
 
 /// Details of a [`StateError::Corrupt`] (boxed: it carries the file's text for the
@@ -205,6 +296,17 @@ impl StateError {
             StateError::LockMismatch { .. } => "state::lock_mismatch",
             StateError::NotLocked { .. } => "state::not_locked",
             StateError::LockLost { .. } => "state::lock_lost",
+            StateError::BackendUnsupported { .. } => "state::backend_unsupported",
+            StateError::NoState { .. } => "state::no_state",
+            StateError::UnknownAddress { .. } => "state::unknown_address",
+            StateError::AddressTaken { .. } => "state::address_taken",
+            StateError::InvalidAddress { .. } => "state::invalid_address",
+            StateError::UnknownOutput { .. } => "state::unknown_output",
+            StateError::SensitiveOutput { .. } => "state::sensitive_output",
+            StateError::NotAPlan { .. } => "state::not_a_plan",
+            StateError::PlanVersion { .. } => "state::plan_version",
+            StateError::PlanCorrupt { .. } => "state::plan_corrupt",
+            StateError::PlanOverwrite { .. } => "state::plan_overwrite",
         }
     }
 
@@ -273,15 +375,15 @@ impl StateError {
             }
             StateError::Locked(l) => match l.liveness {
                 Liveness::Gone => format!(
-                    "if no strata run is using this state, remove the lock with `strata force-unlock {}`",
+                    "if no strata run is using this state, remove the lock with `strata force-unlock DIR --env ENV {}`",
                     l.holder.id
                 ),
                 Liveness::Running => format!(
-                    "wait for that run to finish; if it is stuck, stop it, and only then run `strata force-unlock {}`",
+                    "wait for that run to finish; if it is stuck, stop it, and only then run `strata force-unlock DIR --env ENV {}`",
                     l.holder.id
                 ),
                 Liveness::Unknown => format!(
-                    "ask {} whether that run is still going; once it is not, run `strata force-unlock {}`",
+                    "ask {} whether that run is still going; once it is not, run `strata force-unlock DIR --env ENV {}`",
                     l.holder.holder(),
                     l.holder.id
                 ),
@@ -291,12 +393,53 @@ impl StateError {
                 path.display()
             ),
             StateError::LockMismatch { current, .. } => format!(
-                "the lock was probably released and taken again by another run: make sure nobody is using the state before running `strata force-unlock {}`",
+                "check the id; if it came from an older message, that lock was released and this one taken by another run since: make sure nobody is using the state before running `strata force-unlock DIR --env ENV {}`",
                 current.id
             ),
             StateError::NotLocked { .. } => "the state is not locked; there is nothing to do".into(),
             StateError::LockLost { .. } => {
                 "another run may have written the state meanwhile: check the state (`strata plan`) before applying again".into()
+            }
+            StateError::BackendUnsupported { environment, .. } => format!(
+                "until the S3 backend lands, keep this environment's state in a local file: `state path=\".strata/{environment}.state.json\"` in env/{environment}.kdl"
+            ),
+            StateError::NoState { .. } => {
+                "nothing has been applied to this environment yet; if it has been, check its `state path=`".into()
+            }
+            StateError::UnknownAddress {
+                suggestion, none, ..
+            } => match (suggestion, none) {
+                (Some(s), _) => format!("did you mean `{s}`?"),
+                (None, true) => "the state holds no resource".into(),
+                (None, false) => "`strata state list` shows the addresses in the state".into(),
+            },
+            StateError::AddressTaken { address, .. } => format!(
+                "nothing was changed; to replace that record, forget it first with `strata state rm {address}` (the cloud object stays)"
+            ),
+            StateError::InvalidAddress { .. } => {
+                "an address is `stack.name`, like `network.vpc`".into()
+            }
+            StateError::UnknownOutput {
+                suggestion, none, ..
+            } => match (suggestion, none) {
+                (Some(s), _) => format!("did you mean `{s}`?"),
+                (None, true) => "the state holds no output; `strata apply` records them".into(),
+                (None, false) => "`strata output` lists the outputs in the state".into(),
+            },
+            StateError::SensitiveOutput { .. } => {
+                "read the value where it comes from (the secret store, variable or environment variable that provided it)".into()
+            }
+            StateError::NotAPlan { .. } => {
+                "`strata apply FILE` takes a plan written by `strata plan --out FILE`".into()
+            }
+            StateError::PlanVersion { .. } => {
+                "a plan is applied by the strata that made it: make the plan again with this strata (`strata plan --out FILE`)".into()
+            }
+            StateError::PlanCorrupt { .. } => {
+                "nothing was applied; make the plan again (`strata plan --out FILE`)".into()
+            }
+            StateError::PlanOverwrite { .. } => {
+                "nothing was written; give `--out` another file name, such as plan.json".into()
             }
         }
     }

@@ -309,11 +309,16 @@ impl LocalStore {
 
     /// `.NAME<infix>.RANDOM.tmp` next to the state file.
     fn temp_path(&self, infix: &str) -> PathBuf {
-        let mut name = OsString::from(".");
-        name.push(self.path.file_name().unwrap_or("state".as_ref()));
-        name.push(format!("{infix}.{}.tmp", random_hex()));
-        parent_dir(&self.path).join(name)
+        temp_path_beside(&self.path, infix)
     }
+}
+
+/// `.NAME<infix>.RANDOM.tmp` next to `path` (RANDOM: 16 hex digits).
+pub(crate) fn temp_path_beside(path: &Path, infix: &str) -> PathBuf {
+    let mut name = OsString::from(".");
+    name.push(path.file_name().unwrap_or("state".as_ref()));
+    name.push(format!("{infix}.{}.tmp", random_hex()));
+    parent_dir(path).join(name)
 }
 
 /// Create the directory that holds `path` (mode 0700) when it is missing.
@@ -329,7 +334,7 @@ pub(crate) fn create_parent_dir(path: &Path) -> Result<()> {
         .map_err(|e| StateError::io("create the state directory", dir, e))
 }
 
-fn parent_dir(path: &Path) -> &Path {
+pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -343,7 +348,7 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// A new file only this user can read, created with that mode (never chmod-ed after).
-fn create_private(path: &Path) -> io::Result<File> {
+pub(crate) fn create_private(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .write(true)
         .create_new(true)

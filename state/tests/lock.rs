@@ -88,7 +88,7 @@ fn a_second_lock_fails_at_once_naming_the_holder() {
     assert!(message.contains(" ago"), "the age: {message}");
     assert!(
         err.help_text()
-            .contains(&format!("strata force-unlock {}", holder.id)),
+            .contains(&format!("strata force-unlock DIR --env ENV {}", holder.id)),
         "{}",
         text(&err)
     );
@@ -159,7 +159,7 @@ fn a_lock_whose_process_is_gone_is_reported_stale() {
     );
     assert!(
         err.help_text()
-            .contains(&format!("`strata force-unlock {}`", stale.id)),
+            .contains(&format!("`strata force-unlock DIR --env ENV {}`", stale.id)),
         "{}",
         text(&err)
     );

@@ -8,13 +8,17 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 /// Compares `actual` with `<dir>/expected.txt`, or writes it when blessing.
 pub fn check(dir: &Path, actual: &str) -> Result<(), Failed> {
-    let expected_path = dir.join("expected.txt");
+    check_file(&dir.join("expected.txt"), actual)
+}
+
+/// Compares `actual` with the file `expected_path`, or writes it when blessing.
+pub fn check_file(expected_path: &Path, actual: &str) -> Result<(), Failed> {
     if std::env::var_os("STRATA_BLESS").is_some() {
-        std::fs::write(&expected_path, actual)
+        std::fs::write(expected_path, actual)
             .map_err(|e| format!("writing {}: {e}", expected_path.display()))?;
         return Ok(());
     }
-    let expected = std::fs::read_to_string(&expected_path).map_err(|e| {
+    let expected = std::fs::read_to_string(expected_path).map_err(|e| {
         format!(
             "reading {}: {e} (run with STRATA_BLESS=1 to create it)",
             expected_path.display()
