@@ -16,7 +16,6 @@ use strata_engine::workflow::{self, Outcome, PlanSource};
 
 use super::workspace::{self, exit};
 use super::planning::{PlanFlags, runtime, stop};
-use super::print_outputs;
 
 pub struct Args<'a> {
     /// A spec folder, or (for apply) a plan file saved by `plan --out`.
@@ -188,8 +187,9 @@ fn finish(spec: &Spec, kind: PlanKind, report: &ApplyReport, started: Instant) -
     let secs = started.elapsed().as_secs_f64();
     if report.is_success() {
         println!("\n{what} complete in {secs:.1}s: {done}.");
-        if kind == PlanKind::Apply {
-            print_outputs(&report.state);
+        if kind == PlanKind::Apply && !report.state.outputs.is_empty() {
+            println!("\nOutputs:");
+            super::output::print_table(&report.state);
         }
         return Ok(());
     }

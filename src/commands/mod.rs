@@ -1,10 +1,14 @@
 //! One module per subcommand; each turns flags into engine and state calls and prints.
 //! `workspace` holds what the commands working on an environment share.
 
+pub mod apply;
 pub mod fmt;
 pub mod force_unlock;
 pub mod graph;
+pub mod import;
 pub mod output;
+pub mod plan;
+pub mod planning;
 pub mod state;
 pub mod validate;
 pub mod workspace;

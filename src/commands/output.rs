@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use serde_json::{Map, Value as Json, json};
 use strata_engine::Value;
-use strata_state::{StateError, StoredValue, edit};
+use strata_state::{State, StateError, StoredValue, edit};
 
 use super::state::shown;
 use super::workspace;
@@ -62,11 +62,16 @@ fn output(dir: &Path, env: &str, name: Option<&str>, json: bool) -> Result<(), E
     if state.outputs.is_empty() {
         eprintln!("the state of environment {env} holds no output");
     }
+    print_table(&state);
+    Ok(())
+}
+
+/// Prints every output of `state`, one `name = value` line each, names aligned.
+pub fn print_table(state: &State) {
     let width = state.outputs.keys().map(|k| k.len()).max().unwrap_or(0);
     for (name, stored) in &state.outputs {
         println!("{name:<width$} = {}", shown(stored));
     }
-    Ok(())
 }
 
 fn to_json(value: &Json, pretty: bool) -> String {

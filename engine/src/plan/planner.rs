@@ -664,10 +664,10 @@ impl Planner<'_> {
                 }
                 Err(e) => {
                     refresh_error = Some(e.to_string());
-                    stored.map(|r| record_values(r))
+                    stored.map(record_values)
                 }
             },
-            (Some(_), false) => stored.map(|r| record_values(r)),
+            (Some(_), false) => stored.map(record_values),
             (None, _) => {
                 deferred = true;
                 None
