@@ -4,7 +4,8 @@
 //! `plan-json.txt` (`render::json`, pretty-printed) and `markdown.md`; the cases named in
 //! `COLOR_CASES` also hold `human-color.txt`, the coloured rendering with each escape
 //! character written `\e` so that the file reads in a diff. `STRATA_BLESS=1` rewrites the
-//! expectations.
+//! expectations. The human rendering of `readme-example` is the example in README.md
+//! ("Plan output"), and must stay so.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,9 @@ use strata_testkit::snapshot::{check_file, run_fixtures};
 
 /// The cases whose coloured human rendering is checked too.
 const COLOR_CASES: &[&str] = &["mixed"];
+
+/// The case README.md shows.
+const README_CASE: &str = "readme-example";
 
 fn run_case(dir: PathBuf) -> Result<(), Failed> {
     let path = dir.join("plan.json");
@@ -37,11 +41,22 @@ fn run_case(dir: PathBuf) -> Result<(), Failed> {
     }
 
     // Every output is compared, so one run shows every difference.
-    let failures: Vec<String> = outputs
+    let mut failures: Vec<String> = outputs
         .iter()
         .filter_map(|(file, actual)| check_file(&dir.join(file), actual).err())
         .map(|e| e.message().unwrap_or("snapshot differs").to_owned())
         .collect();
+    if name == README_CASE {
+        let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+        let readme = std::fs::read_to_string(&readme)
+            .map_err(|e| format!("reading {}: {e}", readme.display()))?;
+        let example = format!("```\n{}```\n", outputs[0].1);
+        if !readme.contains(&example) {
+            failures.push(format!(
+                "README.md (\"Plan output\") no longer shows the human rendering of {README_CASE}; paste it:\n{example}"
+            ));
+        }
+    }
     if failures.is_empty() {
         Ok(())
     } else {
