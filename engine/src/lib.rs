@@ -16,6 +16,7 @@ pub mod apply;
 pub mod diag;
 pub mod graph;
 pub mod plan;
+pub mod render;
 pub mod source;
 pub mod spec;
 pub mod suggest;
