@@ -76,7 +76,8 @@ enum Command {
     )]
     Apply {
         /// The spec folder, or a plan file saved by `strata plan --out`.
-        target: PathBuf,
+        #[arg(value_name = "DIR|FILE")]
+        path: PathBuf,
         /// The environment (env/<ENV>.kdl); taken from the plan file when applying one.
         #[arg(long)]
         env: Option<String>,
@@ -275,12 +276,12 @@ fn main() -> ExitCode {
             detailed_exitcode,
         }),
         Command::Apply {
-            target,
+            path,
             env,
             flags,
             auto_approve,
         } => commands::apply::run(commands::apply::Args {
-            target: &target,
+            target: &path,
             env: env.as_deref(),
             kind: strata_engine::plan::PlanKind::Apply,
             flags,

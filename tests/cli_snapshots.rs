@@ -9,6 +9,7 @@
 //! `expected.txt` ends with a `--- files` section listing every file left in that
 //! directory; for a state file (JSON with `resources`) also its serial and each resource
 //! key with the addresses it depends on. The case folder itself is never written to.
+//! Elapsed times in the output (`after 0.3s`) are written `N.Ns`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,8 +56,39 @@ fn run_case(dir: PathBuf) -> Result<(), Failed> {
         actual.push_str("--- files\n");
         actual.push_str(&describe_files(&cwd)?);
     }
-    let actual = actual.replace(root, "{root}");
+    let actual = without_durations(&actual.replace(root, "{root}"));
     strata_testkit::snapshot::check(&dir, &actual)
+}
+
+/// Elapsed times (`0.3s`) vary from run to run: each becomes `N.Ns`.
+fn without_durations(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_digit() {
+            j += 1;
+        }
+        let preceded =
+            start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'.');
+        if j > start
+            && !preceded
+            && bytes.get(j) == Some(&b'.')
+            && bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
+            && bytes.get(j + 2) == Some(&b's')
+            && !bytes.get(j + 3).is_some_and(u8::is_ascii_alphanumeric)
+        {
+            out.push_str("N.Ns");
+            i = j + 3;
+            continue;
+        }
+        let ch = text[i..].chars().next().expect("in bounds");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), Failed> {

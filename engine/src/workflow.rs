@@ -77,7 +77,7 @@ pub enum Outcome {
     NoChanges(Plan),
     /// The plan was shown and not approved.
     Declined(Plan),
-    Applied(Plan, ApplyReport),
+    Applied(Plan, Box<ApplyReport>),
 }
 
 /// Loads the environment's state, or a new empty one.
@@ -158,7 +158,7 @@ pub async fn apply(
         &plan, spec, &graph, registry, state, store, options, cancel, progress,
     )
     .await;
-    Ok(Outcome::Applied(plan, report))
+    Ok(Outcome::Applied(plan, Box::new(report)))
 }
 
 /// Recomputes a saved plan against the current state and spec; returns the plan to

@@ -547,25 +547,22 @@ async fn a_create_that_half_succeeds_is_recorded_tainted_and_replaced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_stops_new_work_and_saves_what_finished() {
     let h = Harness::new(SPEC);
-    h.cloud.set_delay(Duration::from_millis(150));
-    let cancel = Cancel::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        trigger.cancel();
-    });
+    h.cloud.set_delay(Duration::from_millis(50));
+    // Ctrl-C while the second operation is in flight.
     let outcome = h
-        .run(
+        .run_cancelling(
             PlanKind::Apply,
             PlanSource::Fresh(PlanOptions::default()),
             1,
-            &cancel,
+            &Cancel::new(),
+            2,
         )
         .await
         .unwrap();
     let Outcome::Applied(_, report) = outcome else {
         panic!("{outcome:?}")
     };
+    let report = *report;
     assert!(report.cancelled);
     assert!(!report.not_started.is_empty(), "{report:#?}");
     assert!(report.failed.is_empty());

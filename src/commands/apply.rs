@@ -14,8 +14,8 @@ use strata_engine::render;
 use strata_engine::spec::Spec;
 use strata_engine::workflow::{self, Outcome, PlanSource};
 
-use super::workspace::{self, exit};
 use super::planning::{PlanFlags, runtime, stop};
+use super::workspace::{self, exit};
 
 pub struct Args<'a> {
     /// A spec folder, or (for apply) a plan file saved by `plan --out`.
@@ -81,9 +81,7 @@ fn apply(args: Args<'_>) -> Result<(), ExitCode> {
             on_interrupt.cancel();
         }
         while tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "still waiting for the operations in flight, so that the state records them"
-            );
+            eprintln!("still waiting for the operations in flight, so that the state records them");
         }
     });
     let color = crate::stdout_color();
@@ -152,9 +150,14 @@ fn progress(event: Event<'_>) {
             let secs = elapsed.as_secs_f64();
             match (error, id) {
                 (Some(_), _) => {
-                    println!("{address}: {} failed after {secs:.1}s", operation.progressive())
+                    println!(
+                        "{address}: {} failed after {secs:.1}s",
+                        operation.progressive()
+                    )
                 }
-                (None, Some(id)) => println!("{address}: {} ({id}) in {secs:.1}s", operation.past()),
+                (None, Some(id)) => {
+                    println!("{address}: {} ({id}) in {secs:.1}s", operation.past())
+                }
                 (None, None) => println!("{address}: {} in {secs:.1}s", operation.past()),
             }
         }
@@ -165,7 +168,12 @@ fn progress(event: Event<'_>) {
     let _ = std::io::stdout().flush();
 }
 
-fn finish(spec: &Spec, kind: PlanKind, report: &ApplyReport, started: Instant) -> Result<(), ExitCode> {
+fn finish(
+    spec: &Spec,
+    kind: PlanKind,
+    report: &ApplyReport,
+    started: Instant,
+) -> Result<(), ExitCode> {
     let count = |ops: &[Operation]| {
         report
             .succeeded

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use strata_engine::workflow;
 
-use super::workspace::{self, exit};
 use super::planning::{runtime, stop};
+use super::workspace::{self, exit};
 
 pub fn run(dir: &Path, env: &str, address: &str, id: &str) -> ExitCode {
     exit(import(dir, env, address, id))

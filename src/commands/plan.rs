@@ -8,8 +8,8 @@ use strata_engine::plan::PlanOptions;
 use strata_engine::render;
 use strata_engine::workflow;
 
-use super::workspace::{self, exit};
 use super::planning::{PlanFlags, PlanFormat, runtime, stop};
+use super::workspace::{self, exit};
 
 pub struct Args<'a> {
     pub dir: &'a Path,

@@ -59,6 +59,7 @@ fn sample_plan() -> Plan {
             refresh_error: None,
             depends_on: vec![],
             fingerprint: Some(SensitiveDigest::of(&Value::from("desired"))),
+            canonical: None,
         }],
         drift: vec![],
         outputs: vec![OutputChange {
@@ -71,6 +72,7 @@ fn sample_plan() -> Plan {
             "database.main".to_owned(),
             state.resources.get("database.main").cloned(),
         )]),
+        request: Default::default(),
     }
 }
 

@@ -161,7 +161,7 @@ pub struct Change {
     /// The desired values the fingerprint was made from. In memory only: it may hold
     /// sensitive values, so it is never serialised.
     #[serde(skip)]
-    pub(crate) canonical: Option<Value>,
+    pub canonical: Option<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

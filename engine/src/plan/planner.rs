@@ -457,7 +457,8 @@ impl Planner<'_> {
         };
 
         if resource.mode == SpecMode::Lookup {
-            self.lookup_resource(id, &address, &stack, desired, record, refresh)
+            let selected = selection.spec[id.index()];
+            self.lookup_resource(id, desired, record, refresh, selected)
                 .await;
             return;
         }
@@ -632,16 +633,18 @@ impl Planner<'_> {
     async fn lookup_resource(
         &mut self,
         id: ResourceId,
-        address: &str,
-        stack: &str,
         filters: BTreeMap<String, Evaluated>,
         record: Option<&ResourceState>,
         refresh: bool,
+        selected: bool,
     ) {
         let resource = self.spec.resource(id);
         let Some(ty) = self.registry.lookup(&resource.type_name) else {
             return;
         };
+        let address = resource.address.to_string();
+        let address = address.as_str();
+        let stack = self.spec.stacks[resource.stack].name.as_str();
         let known_filters: Option<Attrs> = filters
             .iter()
             .map(|(k, e)| e.value.clone().map(|v| (k.clone(), v)))
@@ -667,7 +670,11 @@ impl Planner<'_> {
                     stored.map(record_values)
                 }
             },
-            (Some(_), false) => stored.map(record_values),
+            (Some(_), false) => {
+                // Without a refresh, what was read last time; never read: at apply.
+                deferred = stored.is_none();
+                stored.map(record_values)
+            }
             (None, _) => {
                 deferred = true;
                 None
@@ -687,7 +694,7 @@ impl Planner<'_> {
             ),
             pending: deferred || refresh_error.is_some() && stored.is_none(),
         });
-        if deferred || refresh_error.is_some() {
+        if selected && (deferred || refresh_error.is_some()) {
             self.plan.changes.push(Change {
                 address: address.to_owned(),
                 stack: stack.to_owned(),

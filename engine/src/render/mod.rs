@@ -126,7 +126,8 @@ fn refresh_failure(change: &Change) -> [String; 2] {
 }
 
 /// The comment under a read: why it is listed.
-const DEFERRED_READ: &str = "read during apply: its filters use values known only after apply";
+const DEFERRED_READ: &str =
+    "read during apply: not read yet, or its filters use values known only after apply";
 
 /// The comment under a deposed instance's deletion.
 const DEPOSED: &str = "left by an earlier create-before-destroy replacement";

@@ -96,13 +96,30 @@ impl Harness {
         parallelism: usize,
         cancel: &Cancel,
     ) -> Result<Outcome, Stop> {
+        self.run_cancelling(kind, source, parallelism, cancel, usize::MAX)
+            .await
+    }
+
+    /// Like `run`, cancelling (as Ctrl-C does) when the `nth` operation starts.
+    pub async fn run_cancelling(
+        &self,
+        kind: PlanKind,
+        source: PlanSource,
+        parallelism: usize,
+        cancel: &Cancel,
+        nth: usize,
+    ) -> Result<Outcome, Stop> {
         let events = self.events.clone();
         events.lock().unwrap().clear();
+        let started = std::sync::atomic::AtomicUsize::new(0);
         let progress = move |e: Event<'_>| {
             let line = match e {
                 Event::Started {
                     address, operation, ..
                 } => {
+                    if started.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == nth {
+                        cancel.cancel();
+                    }
                     format!("started {address} {}", operation.progressive())
                 }
                 Event::Finished {
@@ -145,7 +162,7 @@ impl Harness {
             .await
             .expect("apply runs")
         {
-            Outcome::Applied(plan, report) => (plan, report),
+            Outcome::Applied(plan, report) => (plan, *report),
             other => panic!("expected changes to apply, got {other:?}"),
         }
     }
@@ -165,7 +182,7 @@ impl Harness {
             .await
             .expect("destroy runs")
         {
-            Outcome::Applied(plan, report) => (plan, report),
+            Outcome::Applied(plan, report) => (plan, *report),
             other => panic!("expected something to destroy, got {other:?}"),
         }
     }
