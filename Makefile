@@ -43,8 +43,8 @@ demo: build
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Spec loading and checking at 1,000 and 10,000 resources (release build).
+# Planning at 1,000 and 10,000 resources: times and peak memory (release build).
 bench-plan:
 	$(CARGO) bench -p strata-engine --bench plan
