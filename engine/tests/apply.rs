@@ -51,6 +51,10 @@ fn action(plan: &strata_engine::plan::Plan, address: &str) -> Action {
         .action
 }
 
+fn planned(plan: &strata_engine::plan::Plan) -> Vec<&str> {
+    plan.changes.iter().map(|c| c.address.as_str()).collect()
+}
+
 fn addresses(state: &strata_engine::state::State) -> BTreeSet<String> {
     state.resources.keys().cloned().collect()
 }
@@ -415,12 +419,7 @@ async fn target_brings_dependencies_and_exclude_takes_dependents() {
         })
         .await
         .unwrap();
-    let planned: Vec<_> = targeted
-        .changes
-        .iter()
-        .map(|c| c.address.as_str())
-        .collect();
-    assert_eq!(planned, ["network.a", "network.main"]);
+    assert_eq!(planned(&targeted), ["network.a", "network.main"]);
 
     let excluded = h
         .plan(PlanOptions {
@@ -429,13 +428,11 @@ async fn target_brings_dependencies_and_exclude_takes_dependents() {
         })
         .await
         .unwrap();
-    let planned: Vec<_> = excluded
-        .changes
-        .iter()
-        .map(|c| c.address.as_str())
-        .collect();
     // storage depends on the whole network stack, so it waits too.
-    assert_eq!(planned, ["network.a", "network.b", "network.main"]);
+    assert_eq!(
+        planned(&excluded),
+        ["network.a", "network.b", "network.main"]
+    );
 
     let (_, report) = h
         .apply_with(PlanOptions {
@@ -589,15 +586,7 @@ async fn a_saved_plan_applies_exactly_and_a_stale_one_is_refused() {
     let saved = h.plan_default().await;
     let saved: strata_engine::plan::Plan =
         serde_json::from_str(&serde_json::to_string(&saved).unwrap()).unwrap();
-    let outcome = h
-        .run(
-            PlanKind::Apply,
-            PlanSource::Saved(Box::new(saved)),
-            4,
-            &Cancel::new(),
-        )
-        .await
-        .unwrap();
+    let outcome = h.apply_saved(saved).await.unwrap();
     assert!(matches!(outcome, Outcome::Applied(_, ref r) if r.is_success()));
     assert!(!h.plan_default().await.has_changes());
 
@@ -606,15 +595,7 @@ async fn a_saved_plan_applies_exactly_and_a_stale_one_is_refused() {
     let stale = h.plan_default().await;
     h.write(&SPEC.replace("tags Name=main", "tags Name=two"));
     h.apply().await;
-    let err = h
-        .run(
-            PlanKind::Apply,
-            PlanSource::Saved(Box::new(stale)),
-            4,
-            &Cancel::new(),
-        )
-        .await
-        .unwrap_err();
+    let err = h.apply_saved(stale).await.unwrap_err();
     let Stop::StalePlan(why) = &err else {
         panic!("{err:?}")
     };
@@ -627,15 +608,7 @@ async fn a_saved_plan_applies_exactly_and_a_stale_one_is_refused() {
     h.write(&SPEC.replace("tags Name=main", "tags Name=three"));
     let planned = h.plan_default().await;
     h.write(&SPEC.replace("tags Name=main", "tags Name=four"));
-    let err = h
-        .run(
-            PlanKind::Apply,
-            PlanSource::Saved(Box::new(planned)),
-            4,
-            &Cancel::new(),
-        )
-        .await
-        .unwrap_err();
+    let err = h.apply_saved(planned).await.unwrap_err();
     let Stop::StalePlan(why) = &err else {
         panic!("{err:?}")
     };

@@ -107,17 +107,7 @@ pub async fn plan(
         registry,
         state,
         known: vec![None; spec.resources.len()],
-        plan: Plan {
-            kind: PlanKind::Apply,
-            environment: state.environment.clone(),
-            base: snapshot(state),
-            refreshed: options.refresh,
-            changes: Vec::new(),
-            drift: Vec::new(),
-            outputs: Vec::new(),
-            refreshed_records: BTreeMap::new(),
-            request: options.request(),
-        },
+        plan: empty_plan(PlanKind::Apply, state, options),
         diags,
     };
     let replace: HashSet<&str> = options.replace.iter().map(String::as_str).collect();
@@ -166,22 +156,11 @@ pub async fn plan_destroy(
     } else {
         HashMap::new()
     };
-    let mut plan = Plan {
-        kind: PlanKind::Destroy,
-        environment: state.environment.clone(),
-        base: snapshot(state),
-        refreshed: options.refresh,
-        changes: Vec::new(),
-        drift: Vec::new(),
-        outputs: Vec::new(),
-        refreshed_records: BTreeMap::new(),
-        request: options.request(),
-    };
+    let mut plan = empty_plan(PlanKind::Destroy, state, options);
     for (address, record) in &state.resources {
         if !selection.state.contains(address) {
             continue;
         }
-        let stack = stack_of(address);
         if record.mode == Mode::Lookup {
             plan.refreshed_records.insert(address.clone(), None);
             continue;
@@ -213,22 +192,8 @@ pub async fn plan_destroy(
         for deposed in &record.deposed {
             plan.changes.push(deposed_change(address, record, deposed));
         }
-        plan.changes.push(Change {
-            address: address.clone(),
-            stack: stack.to_owned(),
-            type_name: record.type_name.clone(),
-            mode: Mode::Managed,
-            action: Action::Delete,
-            replace_reason: None,
-            create_before_destroy: false,
-            id: Some(record.id.clone()),
-            deposed: None,
-            attributes: diff::deleted_attributes(schema, record),
-            refresh_error,
-            depends_on: record.dependencies.clone(),
-            fingerprint: None,
-            canonical: None,
-        });
+        plan.changes
+            .push(delete_change(address, record, schema, refresh_error));
     }
     for (name, stored) in &state.outputs {
         plan.outputs.push(OutputChange {
@@ -246,6 +211,20 @@ pub async fn plan_destroy(
     }
     sort_changes(spec, &mut plan);
     Ok(plan)
+}
+
+fn empty_plan(kind: PlanKind, state: &State, options: &PlanOptions) -> Plan {
+    Plan {
+        kind,
+        environment: state.environment.clone(),
+        base: snapshot(state),
+        refreshed: options.refresh,
+        changes: Vec::new(),
+        drift: Vec::new(),
+        outputs: Vec::new(),
+        refreshed_records: BTreeMap::new(),
+        request: options.request(),
+    }
 }
 
 fn snapshot(state: &State) -> Option<Snapshot> {
@@ -267,44 +246,26 @@ impl Selection {
     fn new(spec: &Spec, graph: &DepGraph, state: &State, options: &PlanOptions) -> Self {
         let n = spec.resources.len();
         let mut spec_selected = vec![options.targets.is_empty(); n];
+        // A target brings what it depends on, through references and stacks; an
+        // excluded resource takes what depends on it along.
         if !options.targets.is_empty() {
-            // A target brings what it depends on, through references and stacks.
-            let mut stack: Vec<_> = options
-                .targets
-                .iter()
-                .filter_map(|t| spec.find_str(t))
-                .map(|r| graph.resource_nodes[r.id.index()])
-                .collect();
-            let mut seen = HashSet::new();
-            while let Some(node) = stack.pop() {
-                if !seen.insert(node) {
-                    continue;
-                }
-                if let GraphNode::Resource(id) = graph.graph[node] {
-                    spec_selected[id.index()] = true;
-                }
-                stack.extend(graph.graph.neighbors_directed(node, Direction::Outgoing));
-            }
+            mark(
+                spec,
+                graph,
+                &options.targets,
+                Direction::Outgoing,
+                true,
+                &mut spec_selected,
+            );
         }
-        if !options.excludes.is_empty() {
-            // An excluded resource takes what depends on it along.
-            let mut stack: Vec<_> = options
-                .excludes
-                .iter()
-                .filter_map(|t| spec.find_str(t))
-                .map(|r| graph.resource_nodes[r.id.index()])
-                .collect();
-            let mut seen = HashSet::new();
-            while let Some(node) = stack.pop() {
-                if !seen.insert(node) {
-                    continue;
-                }
-                if let GraphNode::Resource(id) = graph.graph[node] {
-                    spec_selected[id.index()] = false;
-                }
-                stack.extend(graph.graph.neighbors_directed(node, Direction::Incoming));
-            }
-        }
+        mark(
+            spec,
+            graph,
+            &options.excludes,
+            Direction::Incoming,
+            false,
+            &mut spec_selected,
+        );
         let mut state_selected = HashSet::new();
         for address in state.resources.keys() {
             let covered = match spec.find_str(address) {
@@ -322,6 +283,33 @@ impl Selection {
             spec: spec_selected,
             state: state_selected,
         }
+    }
+}
+
+/// Sets `to` for the resources named by `addresses` and every resource reachable from
+/// them in `direction`.
+fn mark(
+    spec: &Spec,
+    graph: &DepGraph,
+    addresses: &[String],
+    direction: Direction,
+    to: bool,
+    selected: &mut [bool],
+) {
+    let mut stack: Vec<_> = addresses
+        .iter()
+        .filter_map(|t| spec.find_str(t))
+        .map(|r| graph.resource_nodes[r.id.index()])
+        .collect();
+    let mut seen = HashSet::new();
+    while let Some(node) = stack.pop() {
+        if !seen.insert(node) {
+            continue;
+        }
+        if let GraphNode::Resource(id) = graph.graph[node] {
+            selected[id.index()] = to;
+        }
+        stack.extend(graph.graph.neighbors_directed(node, direction));
     }
 }
 
@@ -744,22 +732,9 @@ impl Planner<'_> {
                 Some(Refreshed::Failed(e)) => refresh_error = Some(e.to_string()),
                 _ => {}
             }
-            self.plan.changes.push(Change {
-                address: address.clone(),
-                stack: stack_of(address).to_owned(),
-                type_name: record.type_name.clone(),
-                mode: Mode::Managed,
-                action: Action::Delete,
-                replace_reason: None,
-                create_before_destroy: false,
-                id: Some(record.id.clone()),
-                deposed: None,
-                attributes: diff::deleted_attributes(ty.schema(), record),
-                refresh_error,
-                depends_on: record.dependencies.clone(),
-                fingerprint: None,
-                canonical: None,
-            });
+            self.plan
+                .changes
+                .push(delete_change(address, record, ty.schema(), refresh_error));
         }
     }
 
@@ -882,6 +857,21 @@ fn gone_drift(address: &str, record: &ResourceState) -> Drift {
         type_name: record.type_name.clone(),
         kind: DriftKind::Deleted,
         attributes: Vec::new(),
+    }
+}
+
+/// The deletion of a resource the state holds.
+fn delete_change(
+    address: &str,
+    record: &ResourceState,
+    schema: &crate::schema::Schema,
+    refresh_error: Option<String>,
+) -> Change {
+    Change {
+        attributes: diff::deleted_attributes(schema, record),
+        refresh_error,
+        deposed: None,
+        ..deposed_change(address, record, &record.id)
     }
 }
 

@@ -167,6 +167,17 @@ impl Harness {
         }
     }
 
+    /// Applies a plan saved earlier, as `strata apply FILE` does.
+    pub async fn apply_saved(&self, plan: Plan) -> Result<Outcome, Stop> {
+        self.run(
+            PlanKind::Apply,
+            PlanSource::Saved(Box::new(plan)),
+            4,
+            &Cancel::new(),
+        )
+        .await
+    }
+
     pub async fn apply(&self) -> (Plan, ApplyReport) {
         self.apply_with(PlanOptions::default()).await
     }
