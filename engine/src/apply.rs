@@ -399,6 +399,16 @@ impl Run<'_> {
                 .find_str(address)
                 .map(|r| destroy(self.graph.resource_nodes[r.id.index()]))
         };
+        // The main instance of an address goes only once its deposed instances are
+        // gone: removing its record earlier would drop their ids from the state.
+        for (k, &ci) in orphans.iter().enumerate() {
+            let change = &self.plan.changes[ci];
+            if change.deposed.is_some()
+                && let Some(main) = destroy_side(&change.address)
+            {
+                walk.edge(2 * n + k, main);
+            }
+        }
         for (address, record) in &self.report.state.resources {
             let Some(dependent) = destroy_side(address) else {
                 continue;
@@ -544,6 +554,7 @@ impl Run<'_> {
 
     /// Marks `node` failed and everything that waits on it, transitively, skipped.
     fn fail(&mut self, walk: &mut Walk, node: usize, ci: usize, op: Operation, d: Diagnostic) {
+        // `ci` is the failed change.
         walk.status[node] = NodeStatus::Failed;
         let because = self.plan.changes[ci].address.clone();
         self.report.failed.push(Failed {
@@ -557,9 +568,10 @@ impl Run<'_> {
                 continue;
             }
             walk.status[next] = NodeStatus::Skipped;
-            if let Some((ci, op)) = self.operation(walk.tasks[next]) {
-                let address = &self.plan.changes[ci].address;
-                if address != &because {
+            if let Some((skipped_ci, op)) = self.operation(walk.tasks[next]) {
+                let address = &self.plan.changes[skipped_ci].address;
+                // The other half of a failed replace is not reported twice.
+                if skipped_ci != ci {
                     self.report.skipped.push(Skipped {
                         address: address.clone(),
                         operation: op,

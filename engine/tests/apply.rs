@@ -299,6 +299,42 @@ async fn deposed_instance_left_by_a_failed_delete_is_deleted_next_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposed_instance_is_never_forgotten_by_a_later_replace() {
+    let cbd = SPEC.replace(
+        "        bucket \"site\"\n",
+        "        bucket \"site\"\n        lifecycle create-before-destroy=#true\n",
+    );
+    let h = Harness::new(&cbd);
+    h.apply().await;
+    let old = h.state().resources["storage.site"].id.clone();
+    h.cloud.fail(Op::Delete, "bucket", "site");
+    h.write(&cbd.replace("bucket \"site\"", "bucket \"site-2\""));
+    h.apply().await;
+    assert_eq!(
+        h.state().resources["storage.site"].deposed,
+        vec![old.clone()]
+    );
+
+    // Now a delete-then-create replace of the same address while the deposed
+    // instance still cannot be deleted: the replace waits, and nothing is forgotten.
+    h.write(&SPEC.replace("bucket \"site\"", "bucket \"site-3\""));
+    let (_, report) = h.apply().await;
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    assert!(
+        report.skipped.iter().any(|s| s.address == "storage.site"),
+        "{report:#?}"
+    );
+    assert_eq!(h.state().resources["storage.site"].deposed, vec![old]);
+    assert_state_matches_cloud(&h);
+
+    h.cloud.clear_faults();
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    assert_state_matches_cloud(&h);
+    assert!(!h.plan_default().await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prevent_destroy_refuses_a_replace_and_a_destroy() {
     let spec = SPEC.replace(
         "        bucket \"site\"\n",
