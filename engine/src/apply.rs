@@ -607,6 +607,13 @@ impl Run<'_> {
         values
             .entry("id".into())
             .or_insert_with(|| (Value::String(record.id.clone()), false));
+        // A lookup read while planning with sensitive results: the state has only
+        // their digests, the plan has the values in memory.
+        if let Some(found) = self.plan.lookup_values.0.get(&address) {
+            for (k, v) in found {
+                values.insert(k.clone(), (v.clone(), sensitive(schema, k)));
+            }
+        }
         for (k, e) in self.evaluate(id) {
             if let Some(v) = e.value {
                 values.insert(k.clone(), (v, e.sensitive || sensitive(schema, &k)));
@@ -814,7 +821,11 @@ impl Run<'_> {
                     .iter()
                     .filter_map(|(k, e)| e.value.clone().map(|v| (k.clone(), v)))
                     .collect();
-                let record = lookup_record(&change.type_name, &found, &filters);
+                let prior = self.report.state.resources.get(&address);
+                let schema = self
+                    .schema(&change.type_name)
+                    .expect("a planned lookup's type is registered");
+                let record = lookup_record(schema, &change.type_name, &found, &filters, prior);
                 self.remember(ci, &found, &desired);
                 self.report.state.resources.insert(address.clone(), record);
                 None

@@ -242,7 +242,7 @@ fn difference(saved: &Plan, fresh: &Plan) -> Option<String> {
             ));
         }
         let same_values = match (&s.fingerprint, &f.canonical) {
-            (Some(digest), Some(value)) => digest.matches(value),
+            (Some(digest), Some(value)) => digest.matches(&value.0),
             (None, None) => true,
             _ => false,
         };

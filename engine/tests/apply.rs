@@ -767,6 +767,84 @@ async fn sensitive_values_never_reach_the_state_or_the_plan() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sensitive_lookup_result_reaches_dependents_but_never_the_state() {
+    let h = Harness::new(
+        r#"
+variable secret type=string sensitive=#true
+stack storage {
+    lookup vault.secret db { name "db" }
+    store.bucket site {
+        bucket "site"
+        password (ref)"db.value"
+    }
+}
+"#,
+    );
+    let secret = "db-s3cr3t-from-vault";
+    let (plan, report) = h.apply().await;
+    assert!(report.is_success());
+    assert!(!serde_json::to_string(&plan).unwrap().contains(secret));
+    assert!(!format!("{plan:?}").contains(secret));
+    let bucket = h
+        .cloud
+        .get(&h.state().resources["storage.site"].id)
+        .unwrap();
+    assert_eq!(bucket["password"], Value::from(secret));
+    let text = std::fs::read_to_string(h.state_path()).unwrap();
+    assert!(
+        !text.contains(secret),
+        "the state holds the lookup's secret"
+    );
+    assert!(h.state().resources["storage.db"].outputs["value"].is_sensitive());
+
+    // Re-planning, with or without a refresh, knows the value: nothing to do, and the
+    // state is not rewritten with a new digest of the same secret.
+    let serial = h.state().serial;
+    assert!(!h.plan_default().await.has_changes());
+    let no_refresh = PlanOptions {
+        refresh: false,
+        ..PlanOptions::default()
+    };
+    assert!(!h.plan(no_refresh.clone()).await.unwrap().has_changes());
+
+    // A saved plan (serialised, as `plan --out` writes it) still hands the value over.
+    h.write(
+        r#"
+variable secret type=string sensitive=#true
+stack storage {
+    lookup vault.secret db { name "db" }
+    store.bucket site {
+        bucket "site"
+        password (ref)"db.value"
+        versioning #true
+    }
+}
+"#,
+    );
+    let plan = h.plan(no_refresh).await.unwrap();
+    assert_eq!(action(&plan, "storage.site"), Action::Update);
+    let saved: strata_engine::plan::Plan =
+        serde_json::from_str(&serde_json::to_string(&plan).unwrap()).unwrap();
+    assert!(saved.lookup_values.0.is_empty());
+    match h.apply_saved(saved).await.expect("the saved plan applies") {
+        Outcome::Applied(_, report) => assert!(report.is_success()),
+        other => panic!("expected an apply, got {other:?}"),
+    }
+    let bucket = h
+        .cloud
+        .get(&h.state().resources["storage.site"].id)
+        .unwrap();
+    assert_eq!(bucket["password"], Value::from(secret));
+    assert_eq!(bucket["versioning"], Value::Bool(true));
+    assert!(h.state().serial > serial);
+    assert!(
+        !std::fs::read_to_string(h.state_path())
+            .unwrap()
+            .contains(secret)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_deletes_everything_dependents_first() {
     let h = Harness::new(SPEC);
     h.apply().await;

@@ -73,6 +73,7 @@ fn sample_plan() -> Plan {
             state.resources.get("database.main").cloned(),
         )]),
         request: Default::default(),
+        lookup_values: Default::default(),
     }
 }
 

@@ -62,6 +62,23 @@ pub struct Plan {
     /// The `--target`, `--exclude` and `--replace` the plan was made with.
     #[serde(default)]
     pub request: PlanRequest,
+    /// What lookups with sensitive results found, read while planning: in memory only
+    /// (never serialised), so that apply hands dependents the values the state keeps
+    /// only as digests.
+    #[serde(skip)]
+    pub lookup_values: InMemory<BTreeMap<String, crate::provider::Attrs>>,
+}
+
+/// A value a plan keeps in memory only, because it may hold secrets: never serialised
+/// (the fields holding it are `serde(skip)`), and its `Debug` prints nothing of it, so
+/// that no debug print of a plan shows a secret.
+#[derive(Clone, Default, PartialEq)]
+pub struct InMemory<T>(pub T);
+
+impl<T> std::fmt::Debug for InMemory<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(in memory)")
+    }
 }
 
 /// The flags that shape a plan, kept so that a saved plan can be recomputed exactly.
@@ -161,7 +178,7 @@ pub struct Change {
     /// The desired values the fingerprint was made from. In memory only: it may hold
     /// sensitive values, so it is never serialised.
     #[serde(skip)]
-    pub canonical: Option<Value>,
+    pub canonical: Option<InMemory<Value>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

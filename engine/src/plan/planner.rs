@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::diag::{Diagnostic, Diagnostics, Failure};
 use crate::graph::{DepGraph, GraphNode};
+use crate::plan::InMemory;
 use crate::plan::diff::{self, Prior, canonical, diff_resource};
 use crate::plan::eval::{Evaluated, eval};
 use crate::plan::{
@@ -224,6 +225,7 @@ fn empty_plan(kind: PlanKind, state: &State, options: &PlanOptions) -> Plan {
         outputs: Vec::new(),
         refreshed_records: BTreeMap::new(),
         request: options.request(),
+        lookup_values: Default::default(),
     }
 }
 
@@ -572,7 +574,7 @@ impl Planner<'_> {
             refresh_error,
             depends_on,
             fingerprint: Some(SensitiveDigest::of(&canonical_value)),
-            canonical: Some(canonical_value),
+            canonical: Some(InMemory(canonical_value)),
         });
     }
 
@@ -640,10 +642,13 @@ impl Planner<'_> {
         let stored = record.filter(|r| r.mode == Mode::Lookup);
         let mut deferred = false;
         let mut refresh_error = None;
-        let values: Option<Attrs> = match (&known_filters, refresh) {
+        // The state holds only digests of sensitive results: such a lookup is read
+        // even without a refresh, since nothing else can give its value.
+        let stored_secret = stored.is_some_and(|r| r.outputs.values().any(|v| v.is_sensitive()));
+        let values: Option<Attrs> = match (&known_filters, refresh || stored_secret) {
             (Some(f), true) => match ty.read(f).await {
                 Ok(found) => {
-                    let record = lookup_record(&resource.type_name, &found, f);
+                    let record = lookup_record(ty.schema(), &resource.type_name, &found, f, stored);
                     if stored != Some(&record) {
                         self.plan
                             .refreshed_records
@@ -651,6 +656,15 @@ impl Planner<'_> {
                     }
                     let mut attrs = found.attributes;
                     attrs.insert("id".into(), Value::String(found.id));
+                    if attrs
+                        .keys()
+                        .any(|k| ty.schema().attribute(k).is_some_and(|a| a.sensitive))
+                    {
+                        self.plan
+                            .lookup_values
+                            .0
+                            .insert(address.to_owned(), attrs.clone());
+                    }
                     Some(attrs)
                 }
                 Err(e) => {
@@ -680,7 +694,7 @@ impl Planner<'_> {
                     })
                     .collect(),
             ),
-            pending: deferred || refresh_error.is_some() && stored.is_none(),
+            pending: deferred || refresh_error.is_some() && (stored.is_none() || stored_secret),
         });
         if selected && (deferred || refresh_error.is_some()) {
             self.plan.changes.push(Change {
@@ -800,8 +814,16 @@ fn record_values(record: &ResourceState) -> Attrs {
     values
 }
 
-/// The state record for what a lookup found.
-pub(crate) fn lookup_record(type_name: &str, found: &Observed, filters: &Attrs) -> ResourceState {
+/// The state record for what a lookup found. Results the schema marks sensitive are
+/// kept as digests; one that still matches `prior`'s digest keeps it, so that reading
+/// an unchanged secret again does not rewrite the state.
+pub(crate) fn lookup_record(
+    schema: &crate::schema::Schema,
+    type_name: &str,
+    found: &Observed,
+    filters: &Attrs,
+    prior: Option<&ResourceState>,
+) -> ResourceState {
     let mut record = ResourceState::new(type_name, Mode::Lookup, found.id.clone());
     record.inputs = filters
         .iter()
@@ -811,7 +833,17 @@ pub(crate) fn lookup_record(type_name: &str, found: &Observed, filters: &Attrs) 
         .attributes
         .iter()
         .filter(|(k, _)| !filters.contains_key(*k))
-        .map(|(k, v)| (k.clone(), StoredValue::plain(v.clone())))
+        .map(|(k, v)| {
+            let stored = if schema.attribute(k).is_some_and(|a| a.sensitive) {
+                match prior.and_then(|p| p.outputs.get(k)) {
+                    Some(p) if p.is_sensitive() && p.matches(v) => p.clone(),
+                    _ => StoredValue::sensitive(v),
+                }
+            } else {
+                StoredValue::plain(v.clone())
+            };
+            (k.clone(), stored)
+        })
         .collect();
     record
 }

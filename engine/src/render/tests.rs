@@ -23,6 +23,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         outputs: Vec::new(),
         refreshed_records: BTreeMap::new(),
         request: Default::default(),
+        lookup_values: Default::default(),
     }
 }
 

@@ -126,6 +126,17 @@ static DEFAULT_VPC: LazyLock<Schema> = LazyLock::new(|| {
     )
 });
 
+static SECRET: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(
+        "finds a test secret",
+        vec![
+            Attribute::required("name", Type::String),
+            Attribute::computed("id", Type::String),
+            Attribute::computed("value", Type::String).sensitive(),
+        ],
+    )
+});
+
 /// The test types, backed by a fresh in-memory cloud (for tests that only check specs).
 pub fn registry() -> Registry {
     registry_with(&Arc::new(Cloud::default()))
@@ -150,6 +161,10 @@ pub fn registry_with(cloud: &Arc<Cloud>) -> Registry {
     r.register_lookup(Arc::new(MemoryLookup {
         name: "net.vpc",
         schema: &DEFAULT_VPC,
+    }));
+    r.register_lookup(Arc::new(MemoryLookup {
+        name: "vault.secret",
+        schema: &SECRET,
     }));
     r
 }
