@@ -1,7 +1,8 @@
 //! Snapshot tests of the `strata` binary: one folder per case under tests/fixtures/cli/.
 //! A case has `args` (the command line; `{root}` is the workspace root) and
 //! `expected.txt` (exit status, stdout, stderr), run with the case folder as the working
-//! directory and colours off. `STRATA_BLESS=1` rewrites expectations.
+//! directory and colours off; an optional `env` file sets KEY=VALUE variables for the
+//! command. `STRATA_BLESS=1` rewrites expectations.
 //!
 //! Commands that write (state rm/mv, force-unlock) run on a copy: when the case has a
 //! `workdir/` folder, it is copied to a fresh temporary directory, which becomes the
@@ -35,11 +36,21 @@ fn run_case(dir: PathBuf) -> Result<(), Failed> {
         .split_whitespace()
         .map(|a| a.replace("{root}", root).replace("{work}", &work_path))
         .collect();
+    // An optional `env` file: KEY=VALUE lines set for this command only.
+    let vars: Vec<(String, String)> = match std::fs::read_to_string(dir.join("env")) {
+        Ok(text) => text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let output = Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(&args)
         .current_dir(&cwd)
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
+        .envs(vars)
         .output()
         .map_err(|e| format!("running strata: {e}"))?;
     let mut actual = format!(

@@ -1,8 +1,8 @@
 //! strata-providers: the AWS resource and lookup types, one file per type.
 //!
 //! Layout: `aws/<service>/<kind>.rs` for a resource type, `aws/<service>/lookup/<kind>.rs`
-//! for a lookup (read-only data source). Each file declares its type's schema; the cloud
-//! operations come later, behind the same types.
+//! for a lookup (read-only data source). Each file declares its type's schema and its
+//! cloud operations; `aws::client` is the one place clients are configured.
 //! Invariant: every type defined here is registered by `registry()` (checked by the
 //! schema tests, which also check that every registered type has its file).
 
@@ -13,9 +13,18 @@ mod schema_tests;
 
 use strata_engine::Registry;
 
-/// A registry holding every type this crate provides.
+/// A registry holding every type this crate provides, for checking specs: its types
+/// cannot reach AWS (every call says an environment is needed).
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
-    aws::register(&mut registry);
+    aws::register(&mut registry, &aws::client::Aws::unconfigured());
+    registry
+}
+
+/// A registry whose types reach AWS as `environment` says (region, profile, endpoint).
+pub fn registry_for(environment: &strata_engine::spec::Environment) -> Registry {
+    let mut registry = Registry::new();
+    let aws = aws::client::Aws::new(aws::client::Settings::of(environment));
+    aws::register(&mut registry, &aws);
     registry
 }

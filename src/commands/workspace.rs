@@ -19,8 +19,9 @@ use strata_engine::Registry;
 use strata_engine::spec::{self, Spec, StateBackend};
 use strata_state::{LocalStore, LockGuard, State, StateError};
 
-/// The project in `dir` loaded and checked for environment `env`, with the registry it
-/// was checked against. On failure the diagnostics are printed and the status is 1.
+/// The project in `dir` loaded and checked for environment `env`, with a registry whose
+/// types reach AWS as that environment says. On failure the diagnostics are printed and
+/// the status is 1.
 pub fn load_spec(dir: &Path, env: &str) -> Result<(Spec, Registry), ExitCode> {
     let registry = strata_providers::registry();
     let project = spec::load(dir).map_err(|failure| {
@@ -31,6 +32,11 @@ pub fn load_spec(dir: &Path, env: &str) -> Result<(Spec, Registry), ExitCode> {
         super::print_failure(&failure);
         ExitCode::from(1)
     })?;
+    let registry = strata_providers::registry_for(
+        spec.environment
+            .as_ref()
+            .expect("a spec checked for an environment has it"),
+    );
     Ok((spec, registry))
 }
 

@@ -3,8 +3,11 @@
 
 use strata_engine::{Attribute, Registry, Type};
 
+pub mod attrs;
+pub mod client;
 pub mod cloudfront;
 pub mod ec2;
+pub mod error;
 pub mod rds;
 pub mod s3;
 pub mod ssm;
@@ -31,6 +34,7 @@ macro_rules! schema_only {
                 Option<strata_engine::provider::Observed>,
                 strata_engine::provider::ProviderError,
             > {
+                let _ = &self.aws;
                 Err(crate::aws::pending($name))
             }
             async fn create(
@@ -73,6 +77,7 @@ macro_rules! schema_only {
                 _filters: &strata_engine::provider::Attrs,
             ) -> Result<strata_engine::provider::Observed, strata_engine::provider::ProviderError>
             {
+                let _ = &self.aws;
                 Err(crate::aws::pending($name))
             }
         }
@@ -91,12 +96,12 @@ pub(crate) fn pending(type_name: &str) -> strata_engine::provider::ProviderError
 }
 
 /// Registers every AWS resource and lookup type.
-pub fn register(registry: &mut Registry) {
-    cloudfront::register(registry);
-    ec2::register(registry);
-    rds::register(registry);
-    s3::register(registry);
-    ssm::register(registry);
+pub fn register(registry: &mut Registry, aws: &client::Aws) {
+    cloudfront::register(registry, aws);
+    ec2::register(registry, aws);
+    rds::register(registry, aws);
+    s3::register(registry, aws);
+    ssm::register(registry, aws);
 }
 
 /// The `tags` attribute of every taggable type: `tags Project=digidex Environment=dev`.
@@ -108,4 +113,28 @@ pub(crate) fn tags() -> Attribute {
         "Tags on the resource, written as properties (`tags Project=digidex Env=dev`). \
          Authoritative: tags added outside strata show as drift.",
     )
+}
+
+/// Polls `check` every `every` until it answers `Some`, for at most `limit`; then a
+/// timeout error naming `what`.
+pub(crate) async fn wait_for<T, F, Fut>(
+    what: &str,
+    limit: std::time::Duration,
+    every: std::time::Duration,
+    mut check: F,
+) -> Result<T, strata_engine::provider::ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, strata_engine::provider::ProviderError>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(done) = check().await? {
+            return Ok(done);
+        }
+        if start.elapsed() >= limit {
+            return Err(crate::aws::error::timeout(what, limit));
+        }
+        tokio::time::sleep(every).await;
+    }
 }

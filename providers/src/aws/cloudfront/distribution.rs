@@ -16,7 +16,9 @@ use strata_engine::{Attribute, BlockSchema, Constraint, Schema, Type, Value};
 use crate::aws::tags;
 
 /// The `cloudfront.distribution` resource type.
-pub struct Distribution;
+pub struct Distribution {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource Distribution, "cloudfront.distribution", SCHEMA);
 

@@ -13,7 +13,7 @@ mod origin_access_control;
 pub use distribution::Distribution;
 pub use origin_access_control::OriginAccessControl;
 
-pub fn register(registry: &mut Registry) {
-    registry.register(Arc::new(Distribution));
-    registry.register(Arc::new(OriginAccessControl));
+pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
+    registry.register(Arc::new(Distribution { aws: aws.clone() }));
+    registry.register(Arc::new(OriginAccessControl { aws: aws.clone() }));
 }

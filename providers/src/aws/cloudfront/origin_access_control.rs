@@ -10,7 +10,9 @@ use std::sync::LazyLock;
 use strata_engine::{Attribute, Schema, Type};
 
 /// The `cloudfront.origin-access-control` resource type.
-pub struct OriginAccessControl;
+pub struct OriginAccessControl {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource OriginAccessControl, "cloudfront.origin-access-control", SCHEMA);
 

@@ -11,7 +11,9 @@ use strata_engine::{Attribute, Constraint, Schema, Type};
 use crate::aws::tags;
 
 /// The `ec2.elastic-ip` resource type.
-pub struct ElasticIp;
+pub struct ElasticIp {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource ElasticIp, "ec2.elastic-ip", SCHEMA);
 

@@ -13,7 +13,9 @@ use strata_engine::{Attribute, Schema, Type};
 use crate::aws::tags;
 
 /// The `ec2.instance` resource type.
-pub struct Instance;
+pub struct Instance {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource Instance, "ec2.instance", SCHEMA);
 

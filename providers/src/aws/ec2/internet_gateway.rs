@@ -13,7 +13,9 @@ use strata_engine::{Attribute, Schema, Type};
 use crate::aws::tags;
 
 /// The `ec2.internet-gateway` resource type.
-pub struct InternetGateway;
+pub struct InternetGateway {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource InternetGateway, "ec2.internet-gateway", SCHEMA);
 

@@ -30,18 +30,18 @@ pub use security_group_ingress::SecurityGroupIngress;
 pub use subnet::Subnet;
 pub use vpc::Vpc;
 
-pub fn register(registry: &mut Registry) {
-    registry.register(Arc::new(ElasticIp));
-    registry.register(Arc::new(Instance));
-    registry.register(Arc::new(InternetGateway));
-    registry.register(Arc::new(NatGateway));
-    registry.register(Arc::new(RouteTable));
-    registry.register(Arc::new(SecurityGroup));
-    registry.register(Arc::new(SecurityGroupEgress));
-    registry.register(Arc::new(SecurityGroupIngress));
-    registry.register(Arc::new(Subnet));
-    registry.register(Arc::new(Vpc));
-    lookup::register(registry);
+pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
+    registry.register(Arc::new(ElasticIp { aws: aws.clone() }));
+    registry.register(Arc::new(Instance { aws: aws.clone() }));
+    registry.register(Arc::new(InternetGateway { aws: aws.clone() }));
+    registry.register(Arc::new(NatGateway { aws: aws.clone() }));
+    registry.register(Arc::new(RouteTable { aws: aws.clone() }));
+    registry.register(Arc::new(SecurityGroup { aws: aws.clone() }));
+    registry.register(Arc::new(SecurityGroupEgress { aws: aws.clone() }));
+    registry.register(Arc::new(SecurityGroupIngress { aws: aws.clone() }));
+    registry.register(Arc::new(Subnet { aws: aws.clone() }));
+    registry.register(Arc::new(Vpc { aws: aws.clone() }));
+    lookup::register(registry, aws);
 }
 
 /// Which way a security group rule lets traffic through.
@@ -117,4 +117,79 @@ pub(crate) fn standalone_rule_schema(direction: Direction) -> Schema {
         Direction::Egress => "One outbound rule of a security group.",
     };
     Schema::new(description, attributes)
+}
+
+/// The tags to create a resource with, as a tag specification (None: no tags).
+pub(crate) fn tag_specification(
+    kind: aws_sdk_ec2::types::ResourceType,
+    tags: &std::collections::BTreeMap<String, String>,
+) -> Option<aws_sdk_ec2::types::TagSpecification> {
+    if tags.is_empty() {
+        return None;
+    }
+    Some(
+        aws_sdk_ec2::types::TagSpecification::builder()
+            .resource_type(kind)
+            .set_tags(Some(to_tags(tags)))
+            .build(),
+    )
+}
+
+pub(crate) fn to_tags(
+    tags: &std::collections::BTreeMap<String, String>,
+) -> Vec<aws_sdk_ec2::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The tags AWS returned, without the ones AWS manages itself (`aws:` prefix), as the
+/// `tags` attribute.
+pub(crate) fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> strata_engine::Value {
+    crate::aws::attrs::tags_value(tags.iter().filter_map(|t| {
+        let key = t.key()?;
+        (!key.starts_with("aws:")).then(|| (key.to_owned(), t.value().unwrap_or("").to_owned()))
+    }))
+}
+
+/// Makes the tags of resource `id` exactly the desired `tags` attribute: removes the
+/// keys no longer wanted, writes the new and changed ones.
+pub(crate) async fn sync_tags(
+    client: &aws_sdk_ec2::Client,
+    id: &str,
+    prior: &strata_engine::provider::Attrs,
+    desired: &strata_engine::provider::Attrs,
+) -> Result<(), strata_engine::provider::ProviderError> {
+    use crate::aws::attrs::string_map;
+    use crate::aws::error::sdk;
+    let before = string_map(prior, "tags");
+    let after = string_map(desired, "tags");
+    let removed: Vec<aws_sdk_ec2::types::Tag> = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
+        .collect();
+    if !removed.is_empty() {
+        client
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(removed))
+            .send()
+            .await
+            .map_err(|e| sdk("DeleteTags", e))?;
+    }
+    let changed: std::collections::BTreeMap<String, String> = after
+        .into_iter()
+        .filter(|(k, v)| before.get(k) != Some(v))
+        .collect();
+    if !changed.is_empty() {
+        client
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(to_tags(&changed)))
+            .send()
+            .await
+            .map_err(|e| sdk("CreateTags", e))?;
+    }
+    Ok(())
 }

@@ -12,7 +12,9 @@ use strata_engine::{Attribute, Schema, Type};
 use crate::aws::tags;
 
 /// The `ec2.nat-gateway` resource type.
-pub struct NatGateway;
+pub struct NatGateway {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource NatGateway, "ec2.nat-gateway", SCHEMA);
 

@@ -13,7 +13,9 @@ use strata_engine::{Attribute, BlockSchema, Constraint, Schema, Type};
 use crate::aws::tags;
 
 /// The `ec2.route-table` resource type.
-pub struct RouteTable;
+pub struct RouteTable {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource RouteTable, "ec2.route-table", SCHEMA);
 

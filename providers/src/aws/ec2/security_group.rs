@@ -21,7 +21,9 @@ use super::{Direction, rule_attributes};
 use crate::aws::tags;
 
 /// The `ec2.security-group` resource type.
-pub struct SecurityGroup;
+pub struct SecurityGroup {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource SecurityGroup, "ec2.security-group", SCHEMA);
 

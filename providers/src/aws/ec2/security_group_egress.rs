@@ -16,7 +16,9 @@ use strata_engine::Schema;
 use super::{Direction, standalone_rule_schema};
 
 /// The `ec2.security-group-egress` resource type.
-pub struct SecurityGroupEgress;
+pub struct SecurityGroupEgress {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource SecurityGroupEgress, "ec2.security-group-egress", SCHEMA);
 

@@ -16,7 +16,9 @@ use strata_engine::Schema;
 use super::{Direction, standalone_rule_schema};
 
 /// The `ec2.security-group-ingress` resource type.
-pub struct SecurityGroupIngress;
+pub struct SecurityGroupIngress {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource SecurityGroupIngress, "ec2.security-group-ingress", SCHEMA);
 

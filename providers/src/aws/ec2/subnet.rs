@@ -12,7 +12,9 @@ use strata_engine::{Attribute, Schema, Type};
 use crate::aws::tags;
 
 /// The `ec2.subnet` resource type.
-pub struct Subnet;
+pub struct Subnet {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource Subnet, "ec2.subnet", SCHEMA);
 

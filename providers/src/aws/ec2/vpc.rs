@@ -8,15 +8,276 @@
 //! the VPC; their ids are exported here, and they go away with it.
 
 use std::sync::LazyLock;
+use std::time::Duration;
 
-use strata_engine::{Attribute, Schema, Type};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{Filter, ResourceType as Kind, Tenancy, VpcAttributeName};
+use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::{Attribute, ResourceType, Schema, Type, Value};
 
-use crate::aws::tags;
+use crate::aws::attrs::{Out, boolean, required, string, string_map};
+use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
+use crate::aws::error::sdk;
+use crate::aws::{tags, wait_for};
 
 /// The `ec2.vpc` resource type.
-pub struct Vpc;
+pub struct Vpc {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
-crate::aws::schema_only!(resource Vpc, "ec2.vpc", SCHEMA);
+#[async_trait]
+impl ResourceType for Vpc {
+    fn type_name(&self) -> &'static str {
+        "ec2.vpc"
+    }
+
+    fn schema(&self) -> &Schema {
+        &SCHEMA
+    }
+
+    async fn read(&self, id: &str, _prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        let found = match ec2.describe_vpcs().vpc_ids(id).send().await {
+            Ok(out) => out.vpcs.unwrap_or_default().into_iter().next(),
+            Err(e) => {
+                let e = sdk("DescribeVpcs", e);
+                if e.kind == strata_engine::provider::ErrorKind::NotFound {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+        };
+        let Some(vpc) = found else { return Ok(None) };
+        let by_vpc = || Filter::builder().name("vpc-id").values(id).build();
+        let (dns_support, dns_hostnames, main_table, default_group, default_acl) = tokio::try_join!(
+            async {
+                ec2.describe_vpc_attribute()
+                    .vpc_id(id)
+                    .attribute(VpcAttributeName::EnableDnsSupport)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeVpcAttribute", e))
+            },
+            async {
+                ec2.describe_vpc_attribute()
+                    .vpc_id(id)
+                    .attribute(VpcAttributeName::EnableDnsHostnames)
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeVpcAttribute", e))
+            },
+            async {
+                ec2.describe_route_tables()
+                    .filters(by_vpc())
+                    .filters(
+                        Filter::builder()
+                            .name("association.main")
+                            .values("true")
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeRouteTables", e))
+            },
+            async {
+                ec2.describe_security_groups()
+                    .filters(by_vpc())
+                    .filters(
+                        Filter::builder()
+                            .name("group-name")
+                            .values("default")
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeSecurityGroups", e))
+            },
+            async {
+                ec2.describe_network_acls()
+                    .filters(by_vpc())
+                    .filters(Filter::builder().name("default").values("true").build())
+                    .send()
+                    .await
+                    .map_err(|e| sdk("DescribeNetworkAcls", e))
+            },
+        )?;
+        let region = self.aws.region().await?;
+        let owner = vpc.owner_id().unwrap_or_default();
+        let mut out = Out::new();
+        out.str("cidr-block", vpc.cidr_block())
+            .bool(
+                "enable-dns-support",
+                dns_support.enable_dns_support().and_then(|a| a.value()),
+            )
+            .bool(
+                "enable-dns-hostnames",
+                dns_hostnames.enable_dns_hostnames().and_then(|a| a.value()),
+            )
+            .str(
+                "instance-tenancy",
+                vpc.instance_tenancy().map(|t| t.as_str().to_owned()),
+            )
+            .set("tags", tags_of(vpc.tags()))
+            .set("id", id)
+            .set("arn", format!("arn:aws:ec2:{region}:{owner}:vpc/{id}"))
+            .str("owner-id", vpc.owner_id())
+            .str(
+                "main-route-table-id",
+                main_table
+                    .route_tables()
+                    .first()
+                    .and_then(|t| t.route_table_id()),
+            )
+            .str(
+                "default-security-group-id",
+                default_group
+                    .security_groups()
+                    .first()
+                    .and_then(|g| g.group_id()),
+            )
+            .str(
+                "default-network-acl-id",
+                default_acl
+                    .network_acls()
+                    .first()
+                    .and_then(|a| a.network_acl_id()),
+            );
+        Ok(Some(Observed::new(id, out.into_attrs())))
+    }
+
+    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+        let ec2 = self.aws.ec2().await?;
+        let created = ec2
+            .create_vpc()
+            .cidr_block(required(desired, "cidr-block")?)
+            .instance_tenancy(Tenancy::from(
+                string(desired, "instance-tenancy").unwrap_or("default"),
+            ))
+            .set_tag_specifications(
+                tag_specification(Kind::Vpc, &string_map(desired, "tags")).map(|t| vec![t]),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk("CreateVpc", e))?;
+        let id = created
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .ok_or_else(|| ProviderError::other("CreateVpc returned no VPC id"))?
+            .to_owned();
+        let finish = async {
+            wait_for(
+                &format!("VPC {id} to become available"),
+                Duration::from_secs(300),
+                Duration::from_secs(2),
+                || async {
+                    let out = ec2
+                        .describe_vpcs()
+                        .vpc_ids(&id)
+                        .send()
+                        .await
+                        .map_err(|e| sdk("DescribeVpcs", e))?;
+                    Ok(out
+                        .vpcs()
+                        .first()
+                        .filter(|v| v.state().is_some_and(|s| s.as_str() == "available"))
+                        .map(|_| ()))
+                },
+            )
+            .await?;
+            // A new VPC has DNS support on and DNS hostnames off.
+            self.set_dns(&ec2, &id, &Attrs::from(defaults()), desired)
+                .await?;
+            self.read(&id, desired)
+                .await?
+                .ok_or_else(|| ProviderError::other(format!("VPC {id} vanished after create")))
+        };
+        finish.await.map_err(|error| CreateError {
+            error,
+            id: Some(id.clone()),
+        })
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        prior: &Attrs,
+        desired: &Attrs,
+        changed: &[String],
+    ) -> Result<Observed, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        if changed.iter().any(|c| c == "tags") {
+            sync_tags(&ec2, id, prior, desired).await?;
+        }
+        self.set_dns(&ec2, id, prior, desired).await?;
+        self.read(id, desired)
+            .await?
+            .ok_or_else(|| ProviderError::other(format!("VPC {id} vanished during update")))
+    }
+
+    async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        // Gateways and network interfaces of just-deleted dependents can take a moment
+        // to let go: DependencyViolation is retried for a while.
+        wait_for(
+            &format!("VPC {id} to be deletable (its dependencies to go)"),
+            Duration::from_secs(300),
+            Duration::from_secs(3),
+            || async {
+                match ec2.delete_vpc().vpc_id(id).send().await {
+                    Ok(_) => Ok(Some(())),
+                    Err(e) => {
+                        let e = sdk("DeleteVpc", e);
+                        match (e.kind, e.code.as_deref()) {
+                            (strata_engine::provider::ErrorKind::NotFound, _) => Ok(Some(())),
+                            (_, Some("DependencyViolation")) => Ok(None),
+                            _ => Err(e),
+                        }
+                    }
+                }
+            },
+        )
+        .await
+    }
+}
+
+impl Vpc {
+    /// Sets the two DNS attributes where `desired` differs from `current` (AWS changes
+    /// one attribute per call).
+    async fn set_dns(
+        &self,
+        ec2: &aws_sdk_ec2::Client,
+        id: &str,
+        current: &Attrs,
+        desired: &Attrs,
+    ) -> Result<(), ProviderError> {
+        use aws_sdk_ec2::types::AttributeBooleanValue as B;
+        for name in ["enable-dns-support", "enable-dns-hostnames"] {
+            let want = boolean(desired, name);
+            if want.is_none() || want == boolean(current, name) {
+                continue;
+            }
+            let value = B::builder().value(want.unwrap()).build();
+            let call = ec2.modify_vpc_attribute().vpc_id(id);
+            let call = if name == "enable-dns-support" {
+                call.enable_dns_support(value)
+            } else {
+                call.enable_dns_hostnames(value)
+            };
+            call.send()
+                .await
+                .map_err(|e| sdk("ModifyVpcAttribute", e))?;
+        }
+        Ok(())
+    }
+}
+
+/// The DNS settings AWS gives a new VPC.
+fn defaults() -> [(String, Value); 2] {
+    [
+        ("enable-dns-support".to_owned(), Value::Bool(true)),
+        ("enable-dns-hostnames".to_owned(), Value::Bool(false)),
+    ]
+}
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

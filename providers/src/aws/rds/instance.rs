@@ -15,7 +15,9 @@ use strata_engine::{Attribute, Constraint, Schema, Type};
 use crate::aws::tags;
 
 /// The `rds.instance` resource type.
-pub struct Instance;
+pub struct Instance {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource Instance, "rds.instance", SCHEMA);
 

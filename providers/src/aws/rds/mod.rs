@@ -10,7 +10,7 @@ mod subnet_group;
 pub use instance::Instance;
 pub use subnet_group::SubnetGroup;
 
-pub fn register(registry: &mut Registry) {
-    registry.register(Arc::new(Instance));
-    registry.register(Arc::new(SubnetGroup));
+pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
+    registry.register(Arc::new(Instance { aws: aws.clone() }));
+    registry.register(Arc::new(SubnetGroup { aws: aws.clone() }));
 }

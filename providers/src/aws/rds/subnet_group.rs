@@ -14,7 +14,9 @@ use strata_engine::{Attribute, Schema, Type};
 use crate::aws::tags;
 
 /// The `rds.subnet-group` resource type.
-pub struct SubnetGroup;
+pub struct SubnetGroup {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource SubnetGroup, "rds.subnet-group", SCHEMA);
 

@@ -15,7 +15,9 @@ use strata_engine::{Attribute, BlockSchema, Constraint, Schema, Type};
 use crate::aws::tags;
 
 /// The `s3.bucket` resource type.
-pub struct Bucket;
+pub struct Bucket {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource Bucket, "s3.bucket", SCHEMA);
 

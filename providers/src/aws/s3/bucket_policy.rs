@@ -10,7 +10,9 @@ use std::sync::LazyLock;
 use strata_engine::{Attribute, BlockSchema, Constraint, Schema, Type};
 
 /// The `s3.bucket-policy` resource type.
-pub struct BucketPolicy;
+pub struct BucketPolicy {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource BucketPolicy, "s3.bucket-policy", SCHEMA);
 

@@ -12,8 +12,8 @@ pub use bucket::Bucket;
 pub use bucket_policy::BucketPolicy;
 pub use object::Object;
 
-pub fn register(registry: &mut Registry) {
-    registry.register(Arc::new(Bucket));
-    registry.register(Arc::new(BucketPolicy));
-    registry.register(Arc::new(Object));
+pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
+    registry.register(Arc::new(Bucket { aws: aws.clone() }));
+    registry.register(Arc::new(BucketPolicy { aws: aws.clone() }));
+    registry.register(Arc::new(Object { aws: aws.clone() }));
 }

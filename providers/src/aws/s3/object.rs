@@ -13,7 +13,9 @@ use strata_engine::{Attribute, Constraint, Schema, Type};
 use crate::aws::tags;
 
 /// The `s3.object` resource type.
-pub struct Object;
+pub struct Object {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(resource Object, "s3.object", SCHEMA);
 

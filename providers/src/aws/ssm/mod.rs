@@ -5,6 +5,6 @@ use strata_engine::Registry;
 
 pub mod lookup;
 
-pub fn register(registry: &mut Registry) {
-    lookup::register(registry);
+pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
+    lookup::register(registry, aws);
 }

@@ -11,7 +11,9 @@ use strata_engine::{Attribute, Schema, Type};
 use super::filter;
 
 /// The `ec2.ami` lookup type.
-pub struct Ami;
+pub struct Ami {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(lookup Ami, "ec2.ami", SCHEMA);
 

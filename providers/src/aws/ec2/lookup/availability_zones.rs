@@ -8,7 +8,9 @@ use std::sync::LazyLock;
 use strata_engine::{Attribute, Schema, Type};
 
 /// The `ec2.availability-zones` lookup type.
-pub struct AvailabilityZones;
+pub struct AvailabilityZones {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(lookup AvailabilityZones, "ec2.availability-zones", SCHEMA);
 

@@ -17,11 +17,11 @@ pub use availability_zones::AvailabilityZones;
 pub use subnets::Subnets;
 pub use vpc::Vpc;
 
-pub fn register(registry: &mut Registry) {
-    registry.register_lookup(Arc::new(Ami));
-    registry.register_lookup(Arc::new(AvailabilityZones));
-    registry.register_lookup(Arc::new(Subnets));
-    registry.register_lookup(Arc::new(Vpc));
+pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
+    registry.register_lookup(Arc::new(Ami { aws: aws.clone() }));
+    registry.register_lookup(Arc::new(AvailabilityZones { aws: aws.clone() }));
+    registry.register_lookup(Arc::new(Subnets { aws: aws.clone() }));
+    registry.register_lookup(Arc::new(Vpc { aws: aws.clone() }));
 }
 
 /// The `filter` block of the EC2 Describe* calls, shared by every EC2 lookup:

@@ -11,7 +11,9 @@ use super::filter;
 use crate::aws::tags;
 
 /// The `ec2.subnets` lookup type.
-pub struct Subnets;
+pub struct Subnets {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(lookup Subnets, "ec2.subnets", SCHEMA);
 

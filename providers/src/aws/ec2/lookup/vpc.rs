@@ -12,7 +12,9 @@ use super::filter;
 use crate::aws::tags;
 
 /// The `ec2.vpc` lookup type.
-pub struct Vpc;
+pub struct Vpc {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(lookup Vpc, "ec2.vpc", SCHEMA);
 

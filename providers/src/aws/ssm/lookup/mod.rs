@@ -8,6 +8,6 @@ mod parameter;
 
 pub use parameter::Parameter;
 
-pub fn register(registry: &mut Registry) {
-    registry.register_lookup(Arc::new(Parameter));
+pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
+    registry.register_lookup(Arc::new(Parameter { aws: aws.clone() }));
 }

@@ -9,7 +9,9 @@ use std::sync::LazyLock;
 use strata_engine::{Attribute, Schema, Type};
 
 /// The `ssm.parameter` lookup type.
-pub struct Parameter;
+pub struct Parameter {
+    pub(crate) aws: crate::aws::client::Aws,
+}
 
 crate::aws::schema_only!(lookup Parameter, "ssm.parameter", SCHEMA);
 

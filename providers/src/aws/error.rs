@@ -1,0 +1,215 @@
+//! AWS SDK errors turned into the engine's [`ProviderError`]: the AWS error code and
+//! message, the operation that failed, and a kind the engine acts on.
+//!
+//! Invariants: "not found" is decided from the error code only (never from a message);
+//! an answer whose body is HTML (an emulator's 404/500 page for an action it lacks) is
+//! `Unsupported`, "operation not supported by this endpoint"; network failures say
+//! which endpoint could not be reached.
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use strata_engine::provider::{ErrorKind, ProviderError};
+
+/// The error of SDK call `operation` (`"CreateVpc"`).
+pub fn sdk<E>(operation: &str, err: SdkError<E, HttpResponse>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ServiceError(service) => {
+            let raw = service.raw();
+            let status = raw.status().as_u16();
+            let body = raw.body().bytes().unwrap_or_default();
+            if looks_like_html(body) {
+                return unsupported(operation, status);
+            }
+            let inner = service.err();
+            let code = inner.code().map(str::to_owned);
+            let message = inner
+                .message()
+                .map(str::to_owned)
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| match &code {
+                    Some(_) => format!("HTTP {status}"),
+                    None => format!("HTTP {status}: {}", DisplayErrorContext(inner)),
+                });
+            let kind = classify(code.as_deref(), status);
+            ProviderError::new(kind, code, format!("{message} (in {operation})"))
+        }
+        SdkError::ResponseError(response) => {
+            let raw = response.raw();
+            let status = raw.status().as_u16();
+            if looks_like_html(raw.body().bytes().unwrap_or_default()) {
+                return unsupported(operation, status);
+            }
+            ProviderError::new(
+                if status == 404 {
+                    ErrorKind::Unsupported
+                } else {
+                    ErrorKind::Other
+                },
+                None,
+                format!(
+                    "{operation} got an answer it could not read (HTTP {status}): {}",
+                    DisplayErrorContext(&err)
+                ),
+            )
+        }
+        SdkError::TimeoutError(_) => ProviderError::new(
+            ErrorKind::Timeout,
+            Some("RequestTimeout".into()),
+            format!("{operation} timed out: {}", DisplayErrorContext(&err)),
+        ),
+        SdkError::DispatchFailure(_) => ProviderError::new(
+            ErrorKind::Other,
+            Some("ConnectionFailed".into()),
+            format!(
+                "{operation} could not reach the endpoint: {}",
+                DisplayErrorContext(&err)
+            ),
+        ),
+        _ => ProviderError::other(format!("{operation} failed: {}", DisplayErrorContext(&err))),
+    }
+}
+
+/// What the engine should make of an AWS error code.
+pub fn classify(code: Option<&str>, status: u16) -> ErrorKind {
+    let Some(code) = code else {
+        return match status {
+            404 => ErrorKind::NotFound,
+            403 => ErrorKind::Denied,
+            429 => ErrorKind::Throttled,
+            _ => ErrorKind::Other,
+        };
+    };
+    if is_not_found(code) {
+        ErrorKind::NotFound
+    } else if matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottled"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "SlowDown"
+            | "PriorRequestNotComplete"
+            | "ProvisionedThroughputExceededException"
+            | "BandwidthLimitExceeded"
+            | "EC2ThrottledException"
+    ) {
+        ErrorKind::Throttled
+    } else if matches!(
+        code,
+        "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "AuthFailure"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "ExpiredToken"
+            | "ExpiredTokenException"
+            | "UnrecognizedClientException"
+            | "InvalidAccessKeyId"
+    ) {
+        ErrorKind::Denied
+    } else {
+        ErrorKind::Other
+    }
+}
+
+/// Error codes meaning "this resource does not exist", across the services.
+pub fn is_not_found(code: &str) -> bool {
+    code == "NotFound"
+        || code == "404"
+        || code.starts_with("NoSuch")
+        || code.ends_with(".NotFound")
+        || code.ends_with("NotFound")
+        || code.ends_with("NotFoundFault")
+        || code.ends_with("NotFoundException")
+        || code == "ResourceNotFoundException"
+        || code == "ParameterNotFound"
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    let head: Vec<u8> = body[start..]
+        .iter()
+        .take(15)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    head.starts_with(b"<!doctype html") || head.starts_with(b"<html")
+}
+
+fn unsupported(operation: &str, status: u16) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Unsupported,
+        None,
+        format!(
+            "operation not supported by this endpoint: {operation} answered HTTP {status} with an HTML page"
+        ),
+    )
+}
+
+/// An error of strata's own making about a resource (a waiter gave up, a value AWS
+/// needs is missing).
+pub fn invalid(message: impl Into<String>) -> ProviderError {
+    ProviderError::new(ErrorKind::Other, None, message)
+}
+
+/// A waiter that gave up: `what` names what it waited for.
+pub fn timeout(what: impl std::fmt::Display, waited: std::time::Duration) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Timeout,
+        Some("WaiterTimeout".into()),
+        format!("gave up after {} s waiting for {what}", waited.as_secs()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_codes_of_every_service_are_recognised() {
+        for code in [
+            "InvalidVpcID.NotFound",
+            "NoSuchBucket",
+            "NoSuchKey",
+            "DBInstanceNotFound",
+            "DBSubnetGroupNotFoundFault",
+            "NoSuchDistribution",
+            "ParameterNotFound",
+            "InvalidAllocationID.NotFound",
+            "NatGatewayNotFound",
+        ] {
+            assert_eq!(classify(Some(code), 400), ErrorKind::NotFound, "{code}");
+        }
+        assert_eq!(
+            classify(Some("InvalidParameterValue"), 400),
+            ErrorKind::Other
+        );
+        assert_eq!(
+            classify(Some("RequestLimitExceeded"), 503),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            classify(Some("UnauthorizedOperation"), 403),
+            ErrorKind::Denied
+        );
+        assert_eq!(classify(None, 404), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn html_bodies_are_recognised() {
+        assert!(looks_like_html(b"\n  <!DOCTYPE HTML PUBLIC"));
+        assert!(looks_like_html(b"<html><body>500</body></html>"));
+        assert!(!looks_like_html(b"<?xml version=\"1.0\"?><Error/>"));
+        assert!(!looks_like_html(b"{\"__type\":\"x\"}"));
+    }
+}
