@@ -21,10 +21,14 @@ pub fn registry() -> Registry {
     registry
 }
 
-/// A registry whose types reach AWS as `environment` says (region, profile, endpoint).
-pub fn registry_for(environment: &strata_engine::spec::Environment) -> Registry {
+/// A registry whose types reach AWS as `environment` says (region, profile, endpoint),
+/// for the spec folder `root` (relative file paths in specs are taken from there).
+pub fn registry_for(
+    environment: &strata_engine::spec::Environment,
+    root: &std::path::Path,
+) -> Registry {
     let mut registry = Registry::new();
-    let aws = aws::client::Aws::new(aws::client::Settings::of(environment));
+    let aws = aws::client::Aws::new(aws::client::Settings::of(environment, root));
     aws::register(&mut registry, &aws);
     registry
 }

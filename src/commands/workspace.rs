@@ -36,6 +36,7 @@ pub fn load_spec(dir: &Path, env: &str) -> Result<(Spec, Registry), ExitCode> {
         spec.environment
             .as_ref()
             .expect("a spec checked for an environment has it"),
+        dir,
     );
     Ok((spec, registry))
 }

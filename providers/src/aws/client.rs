@@ -33,15 +33,19 @@ pub struct Settings {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint: Option<String>,
+    /// The spec folder: relative file paths in attributes (`s3.object source`) are
+    /// taken from here, never from the current directory.
+    pub root: std::path::PathBuf,
 }
 
 impl Settings {
-    /// The settings of a spec environment.
-    pub fn of(environment: &strata_engine::spec::Environment) -> Self {
+    /// The settings of a spec environment, for the spec folder `root`.
+    pub fn of(environment: &strata_engine::spec::Environment, root: &std::path::Path) -> Self {
         Settings {
             region: Some(environment.region.clone()).filter(|r| !r.is_empty()),
             profile: environment.profile.clone(),
             endpoint: environment.endpoint.clone(),
+            root: root.to_owned(),
         }
     }
 
@@ -168,6 +172,15 @@ impl Aws {
             .get_or_init(|| async { aws_sdk_ssm::Client::new(config) })
             .await
             .clone())
+    }
+
+    /// `path` as written in a spec, made absolute against the spec folder.
+    pub fn resolve(&self, path: &str) -> std::path::PathBuf {
+        let path = std::path::Path::new(path);
+        match &self.inner.settings {
+            Some(settings) if path.is_relative() => settings.root.join(path),
+            _ => path.to_owned(),
+        }
     }
 
     /// The region calls go to.

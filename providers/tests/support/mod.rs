@@ -48,6 +48,7 @@ impl Env {
             region: Some(REGION.into()),
             profile: None,
             endpoint: Some(emulator.endpoint.clone()),
+            root: dir.path().to_owned(),
         });
         Env {
             dir,
@@ -79,7 +80,8 @@ impl Env {
             spec::load(self.root()).unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
         let spec = spec::check(&project, &registry, Some("local"))
             .unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
-        let registry = strata_providers::registry_for(spec.environment.as_ref().unwrap());
+        let registry =
+            strata_providers::registry_for(spec.environment.as_ref().unwrap(), self.root());
         (spec, registry)
     }
 
