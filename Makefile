@@ -28,18 +28,11 @@ test: emulator
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
 
-# The demo: validate the example spec folders and check their formatting.
-demo: build
-	@bin=$${CARGO_TARGET_DIR:-target}/debug/strata; \
-	for dir in specs/*/; do \
-		echo "+ strata validate $$dir"; $$bin validate $$dir || exit 1; \
-		for env in $$dir/env/*.kdl; do \
-			[ -e "$$env" ] || continue; \
-			e=$$(basename $$env .kdl); \
-			echo "+ strata validate $$dir --env $$e"; $$bin validate $$dir --env $$e || exit 1; \
-		done; \
-		echo "+ strata fmt $$dir --check"; $$bin fmt $$dir --check || exit 1; \
-	done
+# The demo: specs/digidex against the local emulator — plan, apply, a second plan with no
+# changes, the outputs, destroy (scripts/demo.sh prints each command before running it).
+demo: emulator
+	$(CARGO) build -p strata -p strata-testkit --bins
+	scripts/demo.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,0 +1,282 @@
+//! What the emulator must hold before a spec folder can be applied, and what must be
+//! gone after it is destroyed: the things the spec's teams own outside the spec (an RDS
+//! snapshot taken by hand, an SSM parameter put by hand), made with the SDK exactly as
+//! a person would; and a census of everything strata could have left behind.
+//!
+//! Invariant: only ever talks to a loopback endpoint (the emulator), with dummy
+//! credentials.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::types::Filter;
+
+/// The digidex database snapshot the spec restores from.
+pub const DIGIDEX_SNAPSHOT: &str = "digidexapi-db-snapshot";
+/// The SSM parameter holding the digidex database password.
+pub const DIGIDEX_PASSWORD_PARAMETER: &str = "/digimon-api/db/password";
+/// The password seeded there: tests check it never reaches a file or an output.
+pub const DIGIDEX_PASSWORD: &str = "seeded-digidex-pa55word";
+
+/// SDK configuration for the emulator at `endpoint`.
+pub async fn config(endpoint: &str, region: &str) -> SdkConfig {
+    assert!(
+        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
+        "the seed only talks to a local emulator, not {endpoint}"
+    );
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "seed", "seed", None, None, "seed",
+        ))
+        .load()
+        .await
+}
+
+/// Creates the digidex prerequisites: the password parameter (SecureString) and the
+/// database snapshot (from a throwaway instance, deleted afterwards). Idempotent.
+pub async fn digidex(endpoint: &str, region: &str) -> Result<Vec<String>, String> {
+    let config = config(endpoint, region).await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let rds = aws_sdk_rds::Client::new(&config);
+    let mut done = Vec::new();
+    ssm.put_parameter()
+        .name(DIGIDEX_PASSWORD_PARAMETER)
+        .value(DIGIDEX_PASSWORD)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .map_err(|e| format!("putting SSM parameter {DIGIDEX_PASSWORD_PARAMETER}: {e:?}"))?;
+    done.push(format!(
+        "SSM parameter {DIGIDEX_PASSWORD_PARAMETER} (SecureString)"
+    ));
+
+    let exists = rds
+        .describe_db_snapshots()
+        .db_snapshot_identifier(DIGIDEX_SNAPSHOT)
+        .send()
+        .await
+        .is_ok_and(|o| !o.db_snapshots().is_empty());
+    if !exists {
+        let source = "digidexapi-seed-source";
+        rds.create_db_instance()
+            .db_instance_identifier(source)
+            .engine("postgres")
+            .engine_version("13.7")
+            .db_instance_class("db.t3.micro")
+            .allocated_storage(20)
+            .master_username("digidex")
+            .master_user_password(DIGIDEX_PASSWORD)
+            .send()
+            .await
+            .map_err(|e| format!("creating the snapshot's source instance: {e:?}"))?;
+        rds.create_db_snapshot()
+            .db_instance_identifier(source)
+            .db_snapshot_identifier(DIGIDEX_SNAPSHOT)
+            .send()
+            .await
+            .map_err(|e| format!("creating snapshot {DIGIDEX_SNAPSHOT}: {e:?}"))?;
+        rds.delete_db_instance()
+            .db_instance_identifier(source)
+            .skip_final_snapshot(true)
+            .send()
+            .await
+            .map_err(|e| format!("deleting the snapshot's source instance: {e:?}"))?;
+    }
+    done.push(format!("RDS snapshot {DIGIDEX_SNAPSHOT} (postgres 13.7)"));
+    Ok(done)
+}
+
+/// Everything in the emulator that a spec could have created and is still there,
+/// leaving out what AWS makes by itself (the default VPC and its parts, default
+/// groups) and what the seed made. Empty after a complete destroy.
+pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, String> {
+    let config = config(endpoint, region).await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let rds = aws_sdk_rds::Client::new(&config);
+    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    let mut left = Vec::new();
+    let e = |what: &str| {
+        let what = what.to_owned();
+        move |err: String| format!("listing {what}: {err}")
+    };
+
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(Filter::builder().name("is-default").values("false").build())
+        .send()
+        .await
+        .map_err(|x| e("VPCs")(format!("{x:?}")))?;
+    left.extend(
+        vpcs.vpcs()
+            .iter()
+            .map(|v| format!("VPC {}", v.vpc_id().unwrap_or("?"))),
+    );
+    let default_vpc: Vec<String> = ec2
+        .describe_vpcs()
+        .filters(Filter::builder().name("is-default").values("true").build())
+        .send()
+        .await
+        .map_err(|x| e("VPCs")(format!("{x:?}")))?
+        .vpcs()
+        .iter()
+        .filter_map(|v| v.vpc_id().map(str::to_owned))
+        .collect();
+    let outside_default =
+        |vpc: Option<&str>| !vpc.is_some_and(|v| default_vpc.iter().any(|d| d == v));
+    let subnets = ec2
+        .describe_subnets()
+        .send()
+        .await
+        .map_err(|x| e("subnets")(format!("{x:?}")))?;
+    left.extend(
+        subnets
+            .subnets()
+            .iter()
+            .filter(|s| outside_default(s.vpc_id()))
+            .map(|s| format!("subnet {}", s.subnet_id().unwrap_or("?"))),
+    );
+    let groups = ec2
+        .describe_security_groups()
+        .send()
+        .await
+        .map_err(|x| e("security groups")(format!("{x:?}")))?;
+    left.extend(
+        groups
+            .security_groups()
+            .iter()
+            .filter(|g| g.group_name() != Some("default"))
+            .map(|g| format!("security group {}", g.group_id().unwrap_or("?"))),
+    );
+    let gateways = ec2
+        .describe_internet_gateways()
+        .send()
+        .await
+        .map_err(|x| e("internet gateways")(format!("{x:?}")))?;
+    left.extend(
+        gateways
+            .internet_gateways()
+            .iter()
+            .filter(|g| {
+                g.attachments().is_empty()
+                    || g.attachments().iter().any(|a| outside_default(a.vpc_id()))
+            })
+            .map(|g| {
+                format!(
+                    "internet gateway {}",
+                    g.internet_gateway_id().unwrap_or("?")
+                )
+            }),
+    );
+    let tables = ec2
+        .describe_route_tables()
+        .send()
+        .await
+        .map_err(|x| e("route tables")(format!("{x:?}")))?;
+    left.extend(
+        tables
+            .route_tables()
+            .iter()
+            .filter(|t| outside_default(t.vpc_id()))
+            .map(|t| format!("route table {}", t.route_table_id().unwrap_or("?"))),
+    );
+    let addresses = ec2
+        .describe_addresses()
+        .send()
+        .await
+        .map_err(|x| e("elastic IPs")(format!("{x:?}")))?;
+    left.extend(
+        addresses
+            .addresses()
+            .iter()
+            .map(|a| format!("elastic IP {}", a.allocation_id().unwrap_or("?"))),
+    );
+    let reservations = ec2
+        .describe_instances()
+        .send()
+        .await
+        .map_err(|x| e("instances")(format!("{x:?}")))?;
+    for r in reservations.reservations() {
+        for i in r.instances() {
+            let state = i
+                .state()
+                .and_then(|s| s.name())
+                .map(|n| n.as_str().to_owned());
+            if state.as_deref() != Some("terminated") {
+                left.push(format!("instance {}", i.instance_id().unwrap_or("?")));
+            }
+        }
+    }
+
+    let buckets = s3
+        .list_buckets()
+        .send()
+        .await
+        .map_err(|x| e("buckets")(format!("{x:?}")))?;
+    left.extend(
+        buckets
+            .buckets()
+            .iter()
+            .map(|b| format!("bucket {}", b.name().unwrap_or("?"))),
+    );
+
+    let instances = rds
+        .describe_db_instances()
+        .send()
+        .await
+        .map_err(|x| e("DB instances")(format!("{x:?}")))?;
+    left.extend(
+        instances
+            .db_instances()
+            .iter()
+            .map(|d| format!("DB instance {}", d.db_instance_identifier().unwrap_or("?"))),
+    );
+    let subnet_groups = rds
+        .describe_db_subnet_groups()
+        .send()
+        .await
+        .map_err(|x| e("DB subnet groups")(format!("{x:?}")))?;
+    left.extend(
+        subnet_groups
+            .db_subnet_groups()
+            .iter()
+            .filter(|g| g.db_subnet_group_name() != Some("default"))
+            .map(|g| {
+                format!(
+                    "DB subnet group {}",
+                    g.db_subnet_group_name().unwrap_or("?")
+                )
+            }),
+    );
+
+    let distributions = cloudfront
+        .list_distributions()
+        .send()
+        .await
+        .map_err(|x| e("distributions")(format!("{x:?}")))?;
+    if let Some(list) = distributions.distribution_list() {
+        left.extend(
+            list.items()
+                .iter()
+                .map(|d| format!("distribution {}", d.id())),
+        );
+    }
+    let controls = cloudfront
+        .list_origin_access_controls()
+        .send()
+        .await
+        .map_err(|x| e("origin access controls")(format!("{x:?}")))?;
+    if let Some(list) = controls.origin_access_control_list() {
+        left.extend(
+            list.items()
+                .iter()
+                .map(|c| format!("origin access control {}", c.id())),
+        );
+    }
+    Ok(left)
+}
