@@ -607,7 +607,17 @@ fn a_minimal_distribution_with_defaults_is_stable_and_importable() {
         assert_eq!(record.id, id);
         env.assert_no_changes().await;
 
+        // destroying a disabled distribution deletes it without disabling it first
+        env.destroy().await;
+        assert!(
+            cloudfront.get_distribution().id(&id).send().await.is_err(),
+            "the distribution remains"
+        );
+
         // a distribution deleted outside strata is planned again
+        env.apply().await;
+        let id = env.id("front.cdn");
+        let got = cloudfront.get_distribution().id(&id).send().await.unwrap();
         let etag = got.e_tag().unwrap();
         cloudfront
             .delete_distribution()

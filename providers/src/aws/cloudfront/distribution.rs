@@ -359,6 +359,11 @@ fn caller_reference() -> String {
     format!("strata-{nanos}-{}", std::process::id())
 }
 
+/// A list's items as AWS takes them: absent when there are none (with quantity 0).
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
+}
+
 fn tags_of(desired: &Attrs) -> Tags {
     let items: Vec<Tag> = string_map(desired, "tags")
         .into_iter()
@@ -421,7 +426,7 @@ fn build_config(
             "aliases",
             Aliases::builder()
                 .quantity(aliases.len() as i32)
-                .set_items(Some(aliases))
+                .set_items(non_empty(aliases))
                 .build(),
         )?)
         .default_root_object(string(desired, "default-root-object").unwrap_or_default())
@@ -476,7 +481,7 @@ fn build_config(
         "cache behaviors",
         CacheBehaviors::builder()
             .quantity(ordered.len() as i32)
-            .set_items(Some(ordered))
+            .set_items(non_empty(ordered))
             .build(),
     )?);
 
@@ -498,7 +503,7 @@ fn build_config(
         "custom error responses",
         CustomErrorResponses::builder()
             .quantity(errors.len() as i32)
-            .set_items(Some(errors))
+            .set_items(non_empty(errors))
             .build(),
     )?);
 
@@ -551,7 +556,7 @@ fn aws_origin(o: &Attrs, current: Option<&Origin>) -> Result<Origin, ProviderErr
             "custom headers",
             CustomHeaders::builder()
                 .quantity(headers.len() as i32)
-                .set_items(Some(headers))
+                .set_items(non_empty(headers))
                 .build(),
         )?);
     if let Some(c) = current {
