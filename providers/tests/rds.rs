@@ -731,3 +731,63 @@ fn an_existing_instance_is_imported_by_identifier() {
         assert!(describe_instance(&env, "source-db").await.is_none());
     });
 }
+
+fn port_spec(port: u16, multi_az: bool) -> String {
+    format!(
+        r#"stack data {{
+    rds.instance db {{
+        identifier "port-db"
+        engine postgres
+        instance-class db.t3.micro
+        allocated-storage 20
+        username dbadmin
+        password "port-Secret-1"
+        port {port}
+        multi-az #{multi_az}
+        skip-final-snapshot #true
+    }}
+}}
+"#
+    )
+}
+
+#[test]
+fn port_and_multi_az_change_in_place() {
+    run(async {
+        let env = Env::new();
+        env.write(&port_spec(5432, false));
+        env.apply().await;
+        env.assert_no_changes().await;
+
+        env.write(&port_spec(5433, true));
+        let (plan, _) = env.apply().await;
+        Env::assert_action(&plan, "data.db", Action::Update);
+        assert_eq!(env.id("data.db"), "port-db");
+        let found = describe_instance(&env, "port-db").await.unwrap();
+        assert_eq!(found.multi_az(), Some(true));
+        // moto: ModifyDBInstance ignores DBPortNumber, so the port stays 5432 and the
+        // next plan still wants 5433; AWS: the instance moves to the new port and the
+        // plan is empty.
+        assert_eq!(found.endpoint().unwrap().port(), Some(5432));
+        let plan = env.plan().await;
+        Env::assert_action(&plan, "data.db", Action::Update);
+        let change = plan
+            .changes
+            .iter()
+            .find(|c| c.address == "data.db")
+            .unwrap();
+        let names: Vec<&str> = change.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, vec!["port"]);
+
+        // back to 5432: nothing to change, only the state's 5433 shows as drift
+        env.write(&port_spec(5432, true));
+        let plan = env.assert_drift("data.db", "port").await;
+        assert!(
+            plan.changes
+                .iter()
+                .all(|c| c.address != "data.db" || c.action == Action::NoOp)
+        );
+        env.destroy().await;
+        assert!(describe_instance(&env, "port-db").await.is_none());
+    });
+}
