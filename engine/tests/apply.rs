@@ -845,6 +845,40 @@ stack storage {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_document_rewritten_with_the_same_meaning_is_no_change() {
+    let spec = |policy: &str| {
+        format!(
+            r#"
+variable secret type=string sensitive=#true
+stack storage {{
+    store.policy p {{
+        bucket "site"
+        policy "{policy}"
+    }}
+}}
+"#
+        )
+    };
+    let h = Harness::new(&spec(
+        r#"{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\"}]}"#,
+    ));
+    h.apply().await;
+    h.write(&spec(
+        r#"{\"Statement\":[{\"Effect\":\"Allow\"}],\"Version\":\"2012-10-17\"}"#,
+    ));
+    let plan = h.plan_default().await;
+    assert!(
+        !plan.has_changes(),
+        "{}",
+        strata_engine::render::human(&plan, false)
+    );
+    h.write(&spec(
+        r#"{\"Statement\":[{\"Effect\":\"Deny\"}],\"Version\":\"2012-10-17\"}"#,
+    ));
+    assert_eq!(action(&h.plan_default().await, "storage.p"), Action::Update);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_deletes_everything_dependents_first() {
     let h = Harness::new(SPEC);
     h.apply().await;

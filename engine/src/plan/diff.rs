@@ -3,7 +3,8 @@
 //! "Before" is what the refresh read from the cloud when the type can read the
 //! attribute back, else what was last applied (the state's input, possibly only a
 //! digest when sensitive). Computed attributes are never diffed; an optional-computed
-//! attribute only when the spec sets it; `ignore-changes` attributes never.
+//! attribute only when the spec sets it; `ignore-changes` attributes never. A JSON
+//! attribute is compared by meaning (parsed), not as text.
 //! Invariant: pure functions of their arguments; no sensitive value ever lands in a
 //! [`Shown::Known`].
 
@@ -12,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::plan::eval::Evaluated;
 use crate::plan::{Action, AttrDiff, ReplaceReason, Shown};
 use crate::provider::Attrs;
-use crate::schema::{Presence, Schema};
+use crate::schema::{Presence, Schema, Type};
 use crate::spec::model::Lifecycle;
 use crate::state::{ResourceState, Status, StoredValue};
 use crate::value::Value;
@@ -81,7 +82,7 @@ pub fn diff_resource(
             (None, _) => false,
             (Some(e), before) => match &e.value {
                 None => false,
-                Some(v) => before.matches(v),
+                Some(v) => before.matches(v) || attr.ty == Type::Json && before.same_json(v),
             },
         };
         if unchanged {
@@ -185,6 +186,22 @@ impl Before<'_> {
             Before::Stored(StoredValue::Plain(p)) => same(p, v),
             Before::Stored(s) => s.matches(v),
             Before::Absent => false,
+        }
+    }
+
+    /// Both sides are JSON documents (as text) with the same meaning: key order and
+    /// layout do not count.
+    fn same_json(&self, v: &Value) -> bool {
+        let text = match self {
+            Before::Observed(Value::String(t))
+            | Before::Stored(StoredValue::Plain(Value::String(t))) => t,
+            _ => return false,
+        };
+        match (v, serde_json::from_str::<serde_json::Value>(text)) {
+            (Value::String(wanted), Ok(before)) => {
+                serde_json::from_str::<serde_json::Value>(wanted).is_ok_and(|w| w == before)
+            }
+            _ => false,
         }
     }
 
