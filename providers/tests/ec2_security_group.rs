@@ -326,6 +326,7 @@ fn standalone_spec(pg_port: u16, note: &str) -> String {
         from-port {pg_port}
         to-port {pg_port}
         destination-security-group-id (ref)"db.id"
+        description "postgres to db"
     }}
 
     ec2.security-group-ingress db-from-app {{
@@ -389,6 +390,19 @@ fn standalone_rules_lifecycle() {
         assert_eq!(
             egress[0].referenced_group_info().and_then(|g| g.group_id()),
             Some(db_id.as_str())
+        );
+        // moto: DescribeSecurityGroupRules leaves out the description of a rule whose
+        // peer is a group (DescribeSecurityGroups has it, and strata reads it there
+        // when missing); AWS: returned by both.
+        assert_eq!(egress[0].description(), None);
+        let app = group(&ec2, &app_id).await.unwrap();
+        assert_eq!(
+            app.ip_permissions_egress()[0].user_id_group_pairs()[0].description(),
+            Some("postgres to db")
+        );
+        assert_eq!(
+            env.attr("net.app-to-db", "description"),
+            Value::from("postgres to db")
         );
         let admin = rules_by_id(&ec2, &admin_id).await;
         let mut cidrs: Vec<_> = admin.iter().filter_map(|r| r.cidr_ipv4()).collect();

@@ -71,7 +71,13 @@ pub(crate) async fn read(
     let Some(group) = found.first().and_then(|r| r.group_id()).map(str::to_owned) else {
         return Ok(None);
     };
-    let atoms: Vec<Atom> = found.iter().filter_map(rules::atom_of_rule).collect();
+    let mut atoms: Vec<Atom> = found.iter().filter_map(rules::atom_of_rule).collect();
+    if atoms
+        .iter()
+        .any(|a| matches!(a.peer, Peer::Group(_)) && a.description.is_none())
+    {
+        describe_group_peers(&ec2, &group, direction, &mut atoms).await?;
+    }
     let Some(first) = atoms.first() else {
         return Ok(None);
     };
@@ -126,6 +132,46 @@ pub(crate) async fn read(
                 .collect(),
         );
     Ok(Some(Observed::new(id, out.into_attrs())))
+}
+
+/// Fills in the descriptions of group-peer rules from the group's own permissions
+/// (DescribeSecurityGroups), for endpoints whose DescribeSecurityGroupRules leaves them
+/// out (moto does; AWS returns them, and then this is not called unless the rule has
+/// none, which the permissions confirm).
+async fn describe_group_peers(
+    ec2: &aws_sdk_ec2::Client,
+    group: &str,
+    direction: Direction,
+    atoms: &mut [Atom],
+) -> Result<(), ProviderError> {
+    let out = match ec2.describe_security_groups().group_ids(group).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let e = sdk("DescribeSecurityGroups", e);
+            return if e.kind == ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let Some(g) = out.security_groups().first() else {
+        return Ok(());
+    };
+    let permissions = match direction {
+        Direction::Ingress => g.ip_permissions(),
+        Direction::Egress => g.ip_permissions_egress(),
+    };
+    let held = rules::atoms_of(permissions);
+    for atom in atoms.iter_mut() {
+        if matches!(atom.peer, Peer::Group(_)) && atom.description.is_none() {
+            atom.description = held
+                .iter()
+                .find(|h| h.key() == atom.key())
+                .and_then(|h| h.description.clone());
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn create(
