@@ -193,3 +193,6 @@ pub(crate) async fn sync_tags(
     }
     Ok(())
 }
+
+mod rules;
+mod standalone_rule;

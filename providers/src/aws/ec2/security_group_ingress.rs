@@ -4,22 +4,56 @@
 //! Use it when rules of two groups refer to each other (a database group admitting an
 //! application group that may only reach the database): written inline, the two groups
 //! would reference each other, a cycle. The group must then not have inline `ingress`
-//! blocks. Maps to AuthorizeSecurityGroupIngress / RevokeSecurityGroupIngress, the rules
+//! blocks. The engine id is the rule ids (`sgr-...`, one per peer) joined with commas.
+//! Maps to AuthorizeSecurityGroupIngress / RevokeSecurityGroupIngress, the rules
 //! being found again by their ids (DescribeSecurityGroupRules);
 //! UpdateSecurityGroupRuleDescriptionsIngress changes the description in place.
 //! Force-new: everything but `description`. The peer group is `source-security-group-id`.
 
 use std::sync::LazyLock;
 
-use strata_engine::Schema;
+use async_trait::async_trait;
+use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::{ResourceType, Schema};
 
-use super::{Direction, standalone_rule_schema};
+use super::{Direction, standalone_rule, standalone_rule_schema};
 
 /// The `ec2.security-group-ingress` resource type.
 pub struct SecurityGroupIngress {
     pub(crate) aws: crate::aws::client::Aws,
 }
 
-crate::aws::schema_only!(resource SecurityGroupIngress, "ec2.security-group-ingress", SCHEMA);
+#[async_trait]
+impl ResourceType for SecurityGroupIngress {
+    fn type_name(&self) -> &'static str {
+        "ec2.security-group-ingress"
+    }
+
+    fn schema(&self) -> &Schema {
+        &SCHEMA
+    }
+
+    async fn read(&self, id: &str, prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
+        standalone_rule::read(&self.aws, Direction::Ingress, id, prior).await
+    }
+
+    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+        standalone_rule::create(&self.aws, Direction::Ingress, desired).await
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        _prior: &Attrs,
+        desired: &Attrs,
+        _changed: &[String],
+    ) -> Result<Observed, ProviderError> {
+        standalone_rule::update(&self.aws, Direction::Ingress, id, desired).await
+    }
+
+    async fn delete(&self, id: &str, prior: &Attrs) -> Result<(), ProviderError> {
+        standalone_rule::delete(&self.aws, Direction::Ingress, id, prior).await
+    }
+}
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| standalone_rule_schema(Direction::Ingress));
