@@ -193,3 +193,5 @@ pub(crate) async fn sync_tags(
     }
     Ok(())
 }
+
+mod net_support;
