@@ -525,6 +525,9 @@ fn a_subnet_of_another_table_is_moved() {
             .await
             .unwrap();
         env.assert_drift("net.rt", "subnet-ids").await;
+        // moto: AssociateRouteTable for a subnet another table holds answers with the
+        // old association and changes nothing; AWS: `Resource.AlreadyAssociated`. Both
+        // are handled by moving the association (ReplaceRouteTableAssociation).
         env.apply().await;
         assert_eq!(table(&ec2, &rt).await.1, vec![a.clone()]);
         assert!(table(&ec2, &other).await.1.is_empty());

@@ -150,6 +150,8 @@ impl ResourceType for NatGateway {
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
         let ec2 = self.aws.ec2().await?;
+        // Described first: some endpoints answer DeleteNatGateway for an unknown id with
+        // an HTML error page rather than `NatGatewayNotFound`.
         match self.describe(id).await? {
             None => return Ok(()),
             Some(g) if state(&g) == "deleted" => return Ok(()),
