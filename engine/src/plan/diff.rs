@@ -126,8 +126,9 @@ pub fn diff_resource(
 }
 
 /// Attribute by attribute, what the state held (before) against what the cloud holds
-/// now (after). Only settable attributes the cloud returns are compared: a computed
-/// attribute changing on its own is not drift.
+/// now (after). Only attributes strata applied (the record's inputs) that the cloud
+/// returns are compared: a computed attribute changing on its own is not drift, nor is
+/// one the spec leaves to the cloud.
 pub fn drift(schema: &Schema, record: &ResourceState, observed: &Attrs) -> Vec<AttrDiff> {
     let mut out = Vec::new();
     for (name, now) in observed {
@@ -137,7 +138,9 @@ pub fn drift(schema: &Schema, record: &ResourceState, observed: &Attrs) -> Vec<A
         if !attr.is_settable() {
             continue;
         }
-        let Some(stored) = record.inputs.get(name).or_else(|| record.outputs.get(name)) else {
+        // Only what strata applied can drift: a settable attribute the spec leaves to
+        // the cloud (kept among the outputs) changing there is not a change to report.
+        let Some(stored) = record.inputs.get(name) else {
             continue;
         };
         if stored.matches(now) || matches!(stored, StoredValue::Plain(p) if same(p, now)) {

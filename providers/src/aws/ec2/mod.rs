@@ -194,5 +194,6 @@ pub(crate) async fn sync_tags(
     Ok(())
 }
 
+mod net_support;
 mod rules;
 mod standalone_rule;

@@ -1,22 +1,184 @@
 //! `ec2.subnet`: a range of a VPC's addresses in one availability zone.
 //!
 //! Maps to CreateSubnet / DescribeSubnets / DeleteSubnet and ModifySubnetAttribute for
-//! `map-public-ip-on-launch`. Force-new: `vpc-id`, `cidr-block`, `availability-zone`.
-//! Whether a subnet is "public", "private" or "isolated" is decided by its route table
+//! `map-public-ip-on-launch`; tags through CreateTags / DeleteTags. Force-new: `vpc-id`,
+//! `cidr-block`, `availability-zone`. Create waits for the subnet to be `available`;
+//! delete retries `DependencyViolation` for a while, since the network interfaces of
+//! just-deleted dependents (NAT gateways, Lambda functions) take time to go. Whether a
+//! subnet is "public", "private" or "isolated" is decided by its route table
 //! (`ec2.route-table` with `subnet-ids`), not here.
 
 use std::sync::LazyLock;
+use std::time::Duration;
 
-use strata_engine::{Attribute, Schema, Type};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType as Kind};
+use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::{Attribute, ResourceType, Schema, Type};
 
-use crate::aws::tags;
+use super::net_support::{arn, deleted, found, retry_while};
+use crate::aws::attrs::{Out, boolean, required, string, string_map};
+use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
+use crate::aws::error::sdk;
+use crate::aws::{tags, wait_for};
 
 /// The `ec2.subnet` resource type.
 pub struct Subnet {
     pub(crate) aws: crate::aws::client::Aws,
 }
 
-crate::aws::schema_only!(resource Subnet, "ec2.subnet", SCHEMA);
+#[async_trait]
+impl ResourceType for Subnet {
+    fn type_name(&self) -> &'static str {
+        "ec2.subnet"
+    }
+
+    fn schema(&self) -> &Schema {
+        &SCHEMA
+    }
+
+    async fn read(&self, id: &str, _prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        let described = found(
+            ec2.describe_subnets()
+                .subnet_ids(id)
+                .send()
+                .await
+                .map_err(|e| sdk("DescribeSubnets", e)),
+        )?;
+        let Some(subnet) = described.and_then(|d| d.subnets.unwrap_or_default().into_iter().next())
+        else {
+            return Ok(None);
+        };
+        let region = self.aws.region().await?;
+        let owner = subnet.owner_id().unwrap_or_default();
+        let mut out = Out::new();
+        out.str("vpc-id", subnet.vpc_id())
+            .str("cidr-block", subnet.cidr_block())
+            .str("availability-zone", subnet.availability_zone())
+            .set(
+                "map-public-ip-on-launch",
+                subnet.map_public_ip_on_launch().unwrap_or(false),
+            )
+            .set("tags", tags_of(subnet.tags()))
+            .set("id", id)
+            .set(
+                "arn",
+                subnet
+                    .subnet_arn()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| arn(&region, owner, "subnet", id)),
+            )
+            .str("availability-zone-id", subnet.availability_zone_id());
+        Ok(Some(Observed::new(id, out.into_attrs())))
+    }
+
+    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+        let ec2 = self.aws.ec2().await?;
+        let created = ec2
+            .create_subnet()
+            .vpc_id(required(desired, "vpc-id")?)
+            .cidr_block(required(desired, "cidr-block")?)
+            .set_availability_zone(string(desired, "availability-zone").map(str::to_owned))
+            .set_tag_specifications(
+                tag_specification(Kind::Subnet, &string_map(desired, "tags")).map(|t| vec![t]),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk("CreateSubnet", e))?;
+        let id = created
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .ok_or_else(|| ProviderError::other("CreateSubnet returned no subnet id"))?
+            .to_owned();
+        let finish = async {
+            wait_for(
+                &format!("subnet {id} to become available"),
+                Duration::from_secs(300),
+                Duration::from_secs(2),
+                || async {
+                    let out = ec2
+                        .describe_subnets()
+                        .subnet_ids(&id)
+                        .send()
+                        .await
+                        .map_err(|e| sdk("DescribeSubnets", e))?;
+                    Ok(out
+                        .subnets()
+                        .first()
+                        .filter(|s| s.state().is_some_and(|s| s.as_str() == "available"))
+                        .map(|_| ()))
+                },
+            )
+            .await?;
+            // A new subnet does not map public addresses.
+            if boolean(desired, "map-public-ip-on-launch") == Some(true) {
+                set_map_public_ip(&ec2, &id, true).await?;
+            }
+            self.read(&id, desired)
+                .await?
+                .ok_or_else(|| ProviderError::other(format!("subnet {id} vanished after create")))
+        };
+        finish.await.map_err(|error| CreateError {
+            error,
+            id: Some(id.clone()),
+        })
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        prior: &Attrs,
+        desired: &Attrs,
+        changed: &[String],
+    ) -> Result<Observed, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        if changed.iter().any(|c| c == "map-public-ip-on-launch") {
+            let want = boolean(desired, "map-public-ip-on-launch").unwrap_or(false);
+            set_map_public_ip(&ec2, id, want).await?;
+        }
+        if changed.iter().any(|c| c == "tags") {
+            sync_tags(&ec2, id, prior, desired).await?;
+        }
+        self.read(id, desired)
+            .await?
+            .ok_or_else(|| ProviderError::other(format!("subnet {id} vanished during update")))
+    }
+
+    async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        retry_while(
+            &format!("subnet {id} to be deletable (its network interfaces to go)"),
+            &["DependencyViolation"],
+            Duration::from_secs(300),
+            || async {
+                deleted(
+                    ec2.delete_subnet()
+                        .subnet_id(id)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| sdk("DeleteSubnet", e)),
+                )
+            },
+        )
+        .await
+    }
+}
+
+async fn set_map_public_ip(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+    value: bool,
+) -> Result<(), ProviderError> {
+    ec2.modify_subnet_attribute()
+        .subnet_id(id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(value).build())
+        .send()
+        .await
+        .map_err(|e| sdk("ModifySubnetAttribute", e))?;
+    Ok(())
+}
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(

@@ -42,3 +42,64 @@ pub(crate) fn filter() -> Attribute {
     .repeated()
     .doc("A raw EC2 API filter, its argument the filter name: `filter architecture { values x86_64 }`. All filters must match.")
 }
+
+/// The EC2 API filters a lookup's attributes ask for: one `tag:KEY` filter per tag,
+/// then every `filter` block as written.
+pub(crate) fn api_filters(
+    filters: &strata_engine::provider::Attrs,
+) -> Vec<aws_sdk_ec2::types::Filter> {
+    use crate::aws::attrs::{blocks, string, string_map, strings};
+    let mut out: Vec<aws_sdk_ec2::types::Filter> = string_map(filters, "tags")
+        .into_iter()
+        .map(|(k, v)| {
+            aws_sdk_ec2::types::Filter::builder()
+                .name(format!("tag:{k}"))
+                .values(v)
+                .build()
+        })
+        .collect();
+    for block in blocks(filters, "filter") {
+        if let Some(name) = string(block, "name") {
+            out.push(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name(name)
+                    .set_values(Some(strings(block, "values")))
+                    .build(),
+            );
+        }
+    }
+    out
+}
+
+/// The filters a lookup was given, as `name=value` text for an error message.
+pub(crate) fn describe_filters(filters: &strata_engine::provider::Attrs) -> String {
+    use strata_engine::Value;
+    let text: Vec<String> = filters
+        .iter()
+        .filter(|(_, v)| !matches!(v, Value::Null))
+        .map(|(k, v)| format!("{k}={}", render(v)))
+        .collect();
+    if text.is_empty() {
+        "no filters".to_owned()
+    } else {
+        text.join(" ")
+    }
+}
+
+fn render(v: &strata_engine::Value) -> String {
+    use strata_engine::Value;
+    match v {
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(render).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Map(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", render(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => crate::aws::attrs::value_string(other).unwrap_or_else(|| "null".to_owned()),
+    }
+}
