@@ -13,7 +13,7 @@ use strata_testkit::seed;
 const REGION: &str = "eu-west-3";
 
 fn strata(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_strata"))
+    Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(args)
         .arg(dir)
         .args(["--env", "local"])
@@ -21,8 +21,7 @@ fn strata(dir: &Path, args: &[&str]) -> Output {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ACCESS_KEY_ID")
         .output()
-        .expect("strata runs");
-    output
+        .expect("strata runs")
 }
 
 fn text(output: &Output) -> (String, String) {
@@ -115,7 +114,7 @@ fn digidex_plans_applies_replans_empty_and_destroys_to_an_empty_emulator() {
         "strata apply",
     );
     assert!(
-        apply.contains(&format!("Apply complete in "))
+        apply.contains("Apply complete in ")
             && apply.contains(&format!(": {to_add} created, 0 updated, 0 deleted.")),
         "{apply}"
     );
@@ -154,10 +153,11 @@ fn digidex_plans_applies_replans_empty_and_destroys_to_an_empty_emulator() {
     let outputs = expect_status(&strata(&dir, &["output", "--json"]), 0, "strata output");
     let json: serde_json::Value = serde_json::from_str(&outputs).expect("output --json is JSON");
     assert_eq!(
-        json["images-bucket"], "digidexapi-images-local",
+        json["data.images-bucket"]["value"], "digidexapi-images-local",
         "{outputs}"
     );
-    assert_eq!(json["db-port"], 5432, "{outputs}");
+    assert_eq!(json["data.db-port"]["value"], 5432, "{outputs}");
+    assert_eq!(json["data.db-port"]["sensitive"], false, "{outputs}");
 
     // The database password never reaches a file or an output.
     let state_path = dir.join(".strata/local.state.json");

@@ -21,6 +21,17 @@ pub fn registry() -> Registry {
     registry
 }
 
+/// Whether `environment` can reach AWS at all (a region, credentials), checked before a
+/// command touches any resource so that missing credentials are one clear error.
+pub async fn check_access(
+    environment: &strata_engine::spec::Environment,
+    root: &std::path::Path,
+) -> Result<(), aws::client::AccessProblem> {
+    aws::client::Aws::new(aws::client::Settings::of(environment, root))
+        .check_access()
+        .await
+}
+
 /// A registry whose types reach AWS as `environment` says (region, profile, endpoint),
 /// for the spec folder `root` (relative file paths in specs are taken from there).
 pub fn registry_for(

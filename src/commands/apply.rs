@@ -14,7 +14,7 @@ use strata_engine::render;
 use strata_engine::spec::Spec;
 use strata_engine::workflow::{self, Outcome, PlanSource};
 
-use super::planning::{PlanFlags, runtime, stop};
+use super::planning::{PlanFlags, check_access, runtime, stop};
 use super::workspace::{self, exit};
 
 pub struct Args<'a> {
@@ -74,6 +74,7 @@ fn apply(args: Args<'_>) -> Result<(), ExitCode> {
     let store = workspace::store(&spec, &dir)?;
 
     let rt = runtime();
+    check_access(&spec, &dir, &rt)?;
     let cancel = Cancel::new();
     let on_interrupt = cancel.clone();
     rt.spawn(async move {

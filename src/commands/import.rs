@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use strata_engine::workflow;
 
-use super::planning::{runtime, stop};
+use super::planning::{check_access, runtime, stop};
 use super::workspace::{self, exit};
 
 pub fn run(dir: &Path, env: &str, address: &str, id: &str) -> ExitCode {
@@ -17,7 +17,9 @@ pub fn run(dir: &Path, env: &str, address: &str, id: &str) -> ExitCode {
 fn import(dir: &Path, env: &str, address: &str, id: &str) -> Result<(), ExitCode> {
     let (spec, registry) = workspace::load_spec(dir, env)?;
     let store = workspace::store(&spec, dir)?;
-    let record = runtime()
+    let rt = runtime();
+    check_access(&spec, dir, &rt)?;
+    let record = rt
         .block_on(workflow::import(&spec, &registry, &store, address, id))
         .map_err(|s| stop(&spec, s))?;
     println!(

@@ -8,7 +8,7 @@ use strata_engine::plan::PlanOptions;
 use strata_engine::render;
 use strata_engine::workflow;
 
-use super::planning::{PlanFlags, PlanFormat, runtime, stop};
+use super::planning::{PlanFlags, PlanFormat, check_access, runtime, stop};
 use super::workspace::{self, exit};
 
 pub struct Args<'a> {
@@ -28,7 +28,11 @@ fn plan(args: Args<'_>) -> Result<(), ExitCode> {
     let (spec, registry) = workspace::load_spec(args.dir, args.env)?;
     let store = workspace::store(&spec, args.dir)?;
     let options: PlanOptions = args.flags.options();
-    let plan = runtime()
+    let rt = runtime();
+    if options.refresh {
+        check_access(&spec, args.dir, &rt)?;
+    }
+    let plan = rt
         .block_on(workflow::plan(&spec, &registry, &store, &options))
         .map_err(|s| stop(&spec, s))?;
     match args.format {

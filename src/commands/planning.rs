@@ -58,6 +58,54 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("starting the async runtime")
 }
 
+/// Stops the command (`aws::no_credentials`, `aws::no_region`, status 1) when the
+/// environment cannot reach AWS at all, before any resource is read or changed.
+pub fn check_access(
+    spec: &Spec,
+    dir: &std::path::Path,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(), ExitCode> {
+    let environment = spec
+        .environment
+        .as_ref()
+        .expect("a spec checked for an environment has it");
+    let Err(problem) = runtime.block_on(strata_providers::check_access(environment, dir)) else {
+        return Ok(());
+    };
+    let code = match problem.code {
+        "NoRegion" => "aws::no_region",
+        _ => "aws::no_credentials",
+    };
+    let diagnostic = strata_engine::diag::Diagnostic::error(
+        code,
+        format!(
+            "environment `{}` cannot reach AWS: {}",
+            environment.name, problem.message
+        ),
+    )
+    .label(environment.span, "the environment's AWS settings")
+    .help(format!("{}; nothing was read or changed", problem.help));
+    let mut diagnostics = strata_engine::diag::Diagnostics::new();
+    diagnostics.push(diagnostic);
+    let failure = Failure {
+        sources: spec.sources.clone(),
+        diagnostics,
+    };
+    eprint!(
+        "{}",
+        failure.render_human_as(
+            (
+                "aws::access",
+                "AWS cannot be reached".to_owned(),
+                "nothing was planned or applied",
+            ),
+            crate::color_enabled(),
+            super::terminal_width(),
+        )
+    );
+    Err(ExitCode::from(1))
+}
+
 /// Prints why a command stopped and returns exit status 1.
 pub fn stop(spec: &Spec, stop: Stop) -> ExitCode {
     match stop {

@@ -101,13 +101,23 @@ impl Aws {
 
     /// The loaded SDK configuration, credentials checked.
     pub async fn config(&self) -> Result<&SdkConfig, ProviderError> {
+        self.loaded().await.map_err(ProviderError::from)
+    }
+
+    /// Whether AWS can be reached at all (a region, credentials), before any resource
+    /// is touched; the configuration stays loaded for the calls that follow.
+    pub async fn check_access(&self) -> Result<(), AccessProblem> {
+        self.loaded().await.map(|_| ())
+    }
+
+    async fn loaded(&self) -> Result<&SdkConfig, AccessProblem> {
         self.inner
             .config
             .get_or_try_init(|| async {
-                let settings = self.inner.settings.as_ref().ok_or_else(|| {
-                    ProviderError::other(
-                        "no environment was chosen, so AWS cannot be reached; pass --env NAME",
-                    )
+                let settings = self.inner.settings.as_ref().ok_or_else(|| AccessProblem {
+                    code: "NoEnvironment",
+                    message: "no environment was chosen, so AWS cannot be reached".into(),
+                    help: "pass --env NAME".into(),
                 })?;
                 load(settings).await
             })
@@ -228,7 +238,7 @@ fn has_own_credentials(settings: &Settings) -> bool {
         .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
 }
 
-async fn load(settings: &Settings) -> Result<SdkConfig, ProviderError> {
+async fn load(settings: &Settings) -> Result<SdkConfig, AccessProblem> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(
             RetryConfig::adaptive()
@@ -262,37 +272,62 @@ async fn load(settings: &Settings) -> Result<SdkConfig, ProviderError> {
     }
     let config = loader.load().await;
     if config.region().is_none() {
-        return Err(ProviderError::new(
-            ErrorKind::Denied,
-            Some("NoRegion".into()),
-            "no AWS region is set: write `aws region=...` in the environment file, or set AWS_REGION",
-        ));
+        return Err(AccessProblem {
+            code: "NoRegion",
+            message: "no AWS region is set".into(),
+            help: "write `aws region=...` in the environment file, or set AWS_REGION".into(),
+        });
     }
     let Some(provider) = config.credentials_provider() else {
-        return Err(no_credentials(
-            settings,
-            "no credential provider is configured",
-        ));
+        return Err(no_credentials(settings, None));
     };
     if let Err(e) = provider.provide_credentials().await {
-        return Err(no_credentials(
-            settings,
-            &aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
-        ));
+        // The SDK's message lists every provider it tried, over many lines; the first
+        // line says what went wrong.
+        let cause = e.to_string();
+        let cause = cause.lines().next().unwrap_or_default().to_owned();
+        return Err(no_credentials(settings, Some(cause)));
     }
     Ok(config)
 }
 
-fn no_credentials(settings: &Settings, cause: &str) -> ProviderError {
-    let what = match &settings.profile {
-        Some(profile) => format!(
-            "the AWS profile `{profile}` gave no credentials ({cause}); check ~/.aws/config and ~/.aws/credentials, or run `aws sso login --profile {profile}`"
-        ),
-        None => format!(
-            "no AWS credentials were found ({cause}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE, or write `aws profile=NAME` in the environment file"
-        ),
-    };
-    ProviderError::new(ErrorKind::Denied, Some("NoCredentials".into()), what)
+/// Why an environment cannot reach AWS at all: what is wrong and what to set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessProblem {
+    /// `NoCredentials`, `NoRegion` or `NoEnvironment`.
+    pub code: &'static str,
+    pub message: String,
+    pub help: String,
+}
+
+impl From<AccessProblem> for ProviderError {
+    fn from(p: AccessProblem) -> Self {
+        ProviderError::new(
+            ErrorKind::Denied,
+            Some(p.code.to_owned()),
+            format!("{}; {}", p.message, p.help),
+        )
+    }
+}
+
+fn no_credentials(settings: &Settings, cause: Option<String>) -> AccessProblem {
+    let cause = cause.map(|c| format!(" ({c})")).unwrap_or_default();
+    match &settings.profile {
+        Some(profile) => AccessProblem {
+            code: "NoCredentials",
+            message: format!("the AWS profile `{profile}` gave no credentials{cause}"),
+            help: format!(
+                "check the profile in ~/.aws/config and ~/.aws/credentials, or run `aws sso login --profile {profile}`"
+            ),
+        },
+        // The chain's own cause ("the credential provider was not enabled") says less
+        // than the list of what to set.
+        None => AccessProblem {
+            code: "NoCredentials",
+            message: "no AWS credentials were found".into(),
+            help: "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE, or write `aws profile=NAME` in the environment file".into(),
+        },
+    }
 }
 
 #[cfg(test)]

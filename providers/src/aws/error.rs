@@ -59,18 +59,30 @@ where
         SdkError::TimeoutError(_) => ProviderError::new(
             ErrorKind::Timeout,
             Some("RequestTimeout".into()),
-            format!("{operation} timed out: {}", DisplayErrorContext(&err)),
+            format!("{operation} timed out: {}", causes(&err)),
         ),
         SdkError::DispatchFailure(_) => ProviderError::new(
             ErrorKind::Other,
             Some("ConnectionFailed".into()),
-            format!(
-                "{operation} could not reach the endpoint: {}",
-                DisplayErrorContext(&err)
-            ),
+            format!("{operation} could not reach the endpoint: {}", causes(&err)),
         ),
         _ => ProviderError::other(format!("{operation} failed: {}", DisplayErrorContext(&err))),
     }
+}
+
+/// The messages of an error and its sources, joined with `: `, each said once (the
+/// SDK's wrappers often repeat their source's message).
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// What the engine should make of an AWS error code.

@@ -74,7 +74,8 @@ impl Env {
         path
     }
 
-    fn load(&self) -> (spec::Spec, Registry) {
+    /// The spec checked for `local`, and the registry whose types reach the emulator.
+    pub fn load(&self) -> (spec::Spec, Registry) {
         let registry = strata_providers::registry();
         let project =
             spec::load(self.root()).unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
