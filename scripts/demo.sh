@@ -27,19 +27,22 @@ echo "+ $moto -H 127.0.0.1 -p $port &"
 MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=0 \
     "$moto" -H 127.0.0.1 -p "$port" >/tmp/strata-demo-emulator.log 2>&1 &
 moto_pid=$!
-trap 'kill $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null || true' EXIT
+# The emulator's contents die with it, and so does the meaning of the `local` state: it
+# is set aside when the demo ends, so that no later run (or test) mistakes it for live.
+stop() {
+    kill $moto_pid 2>/dev/null; wait $moto_pid 2>/dev/null || true
+    if [ -e "$spec/.strata/local.state.json" ]; then
+        mv "$spec/.strata/local.state.json" "$spec/.strata/local.state.json.previous"
+        echo "demo: the emulator is stopped; its state is kept as $spec/.strata/local.state.json.previous"
+    fi
+}
+trap stop EXIT
 for _ in $(seq 1 100); do
     if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
         "$endpoint/moto-api/data.json" >/dev/null 2>&1; then break; fi
     kill -0 $moto_pid 2>/dev/null || { echo "demo: the emulator exited; see /tmp/strata-demo-emulator.log" >&2; exit 1; }
     sleep 0.2
 done
-
-# A state left by an earlier demo describes an emulator that no longer exists.
-if [ -e "$spec/.strata/local.state.json" ]; then
-    echo "demo: setting aside the state of an earlier demo ($spec/.strata/local.state.json.previous)"
-    mv "$spec/.strata/local.state.json" "$spec/.strata/local.state.json.previous"
-fi
 
 run() {
     echo
