@@ -37,7 +37,7 @@ use super::rules::{self, Atom};
 use super::{Direction, rule_attributes, sync_tags, tag_specification, tags_of};
 use crate::aws::attrs::{Out, blocks, boolean, required, string, string_map};
 use crate::aws::error::sdk;
-use crate::aws::{tags, wait_for};
+use crate::aws::{finish_create, read_back, tags, wait_for};
 
 /// The `ec2.security-group` resource type.
 pub struct SecurityGroup {
@@ -86,16 +86,17 @@ impl ResourceType for SecurityGroup {
             .group_id()
             .ok_or_else(|| ProviderError::other("CreateSecurityGroup returned no group id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             self.sync_rules(&ec2, &id, desired).await?;
-            self.read(&id, desired).await?.ok_or_else(|| {
-                ProviderError::other(format!("security group {id} vanished after create"))
-            })
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(
+                self.read(&id, desired),
+                "security group",
+                &id,
+                "after create",
+            )
+            .await
         })
+        .await
     }
 
     async fn update(
@@ -110,9 +111,13 @@ impl ResourceType for SecurityGroup {
             sync_tags(&ec2, id, prior, desired).await?;
         }
         self.sync_rules(&ec2, id, desired).await?;
-        self.read(id, desired).await?.ok_or_else(|| {
-            ProviderError::other(format!("security group {id} vanished during update"))
-        })
+        read_back(
+            self.read(id, desired),
+            "security group",
+            id,
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {

@@ -16,6 +16,7 @@ use super::rules::{self, Atom, Peer, canonical_protocol, peer_attribute};
 use crate::aws::attrs::{Out, int, required, string, string_set};
 use crate::aws::client::Aws;
 use crate::aws::error::{invalid, sdk};
+use crate::aws::{finish_create, read_back};
 
 /// The rules with these ids that still exist (none: the rule is gone).
 async fn find(
@@ -197,17 +198,12 @@ pub(crate) async fn create(
             .map_err(|error| CreateError { error, id: None })?;
     }
     let id = ids.join(",");
-    read(aws, direction, &id, desired)
-        .await
-        .and_then(|o| {
-            o.ok_or_else(|| {
-                ProviderError::other(format!("security group rule {id} vanished after create"))
-            })
-        })
-        .map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
-        })
+    let read = read(aws, direction, &id, desired);
+    finish_create(
+        &id,
+        read_back(read, "security group rule", &id, "after create"),
+    )
+    .await
 }
 
 /// The ids of the rules of `group` matching `atoms`.
@@ -269,9 +265,13 @@ pub(crate) async fn update(
             .map(|_| ())
             .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsEgress", e))?,
     }
-    read(aws, direction, id, desired)
-        .await?
-        .ok_or_else(|| ProviderError::other(format!("security group rule {id} vanished")))
+    read_back(
+        read(aws, direction, id, desired),
+        "security group rule",
+        id,
+        "during update",
+    )
+    .await
 }
 
 /// Revokes the rule's ids that still exist; none left is success.

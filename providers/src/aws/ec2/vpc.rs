@@ -18,7 +18,7 @@ use strata_engine::{Attribute, ResourceType, Schema, Type, Value};
 use crate::aws::attrs::{Out, boolean, required, string, string_map};
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
 use crate::aws::error::sdk;
-use crate::aws::{tags, wait_for};
+use crate::aws::{finish_create, read_back, tags, wait_for};
 
 /// The `ec2.vpc` resource type.
 pub struct Vpc {
@@ -164,7 +164,7 @@ impl ResourceType for Vpc {
             .and_then(|v| v.vpc_id())
             .ok_or_else(|| ProviderError::other("CreateVpc returned no VPC id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             wait_for(
                 &format!("VPC {id} to become available"),
                 Duration::from_secs(300),
@@ -187,14 +187,9 @@ impl ResourceType for Vpc {
             // A new VPC has DNS support on and DNS hostnames off.
             self.set_dns(&ec2, &id, &Attrs::from(defaults()), desired)
                 .await?;
-            self.read(&id, desired)
-                .await?
-                .ok_or_else(|| ProviderError::other(format!("VPC {id} vanished after create")))
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(self.read(&id, desired), "VPC", &id, "after create").await
         })
+        .await
     }
 
     async fn update(
@@ -209,9 +204,7 @@ impl ResourceType for Vpc {
             sync_tags(&ec2, id, prior, desired).await?;
         }
         self.set_dns(&ec2, id, prior, desired).await?;
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| ProviderError::other(format!("VPC {id} vanished during update")))
+        read_back(self.read(id, desired), "VPC", id, "during update").await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
