@@ -14,8 +14,6 @@ mod internet_gateway;
 mod nat_gateway;
 mod route_table;
 mod security_group;
-mod security_group_egress;
-mod security_group_ingress;
 mod subnet;
 mod vpc;
 
@@ -25,8 +23,7 @@ pub use internet_gateway::InternetGateway;
 pub use nat_gateway::NatGateway;
 pub use route_table::RouteTable;
 pub use security_group::SecurityGroup;
-pub use security_group_egress::SecurityGroupEgress;
-pub use security_group_ingress::SecurityGroupIngress;
+pub use standalone_rule::StandaloneRule;
 pub use subnet::Subnet;
 pub use vpc::Vpc;
 
@@ -37,8 +34,14 @@ pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
     registry.register(Arc::new(NatGateway { aws: aws.clone() }));
     registry.register(Arc::new(RouteTable { aws: aws.clone() }));
     registry.register(Arc::new(SecurityGroup { aws: aws.clone() }));
-    registry.register(Arc::new(SecurityGroupEgress { aws: aws.clone() }));
-    registry.register(Arc::new(SecurityGroupIngress { aws: aws.clone() }));
+    registry.register(Arc::new(StandaloneRule {
+        aws: aws.clone(),
+        direction: Direction::Egress,
+    }));
+    registry.register(Arc::new(StandaloneRule {
+        aws: aws.clone(),
+        direction: Direction::Ingress,
+    }));
     registry.register(Arc::new(Subnet { aws: aws.clone() }));
     registry.register(Arc::new(Vpc { aws: aws.clone() }));
     lookup::register(registry, aws);

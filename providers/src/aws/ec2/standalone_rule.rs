@@ -1,22 +1,83 @@
-//! The operations of `ec2.security-group-ingress` and `ec2.security-group-egress`: one
-//! rule block managed apart from its group, both directions sharing this code.
+//! `ec2.security-group-ingress` and `ec2.security-group-egress`: one inbound or outbound
+//! rule of a security group, managed apart from the group (CloudFormation's
+//! `AWS::EC2::SecurityGroupIngress` / `AWS::EC2::SecurityGroupEgress`); one resource
+//! type, [`StandaloneRule`], serves both directions.
 //!
-//! The engine id is the `sgr-` ids AWS gave the rule (one per peer) joined with commas;
+//! Use them when rules of two groups refer to each other (a database group admitting an
+//! application group that may only reach the database): written inline, the two groups
+//! would reference each other, a cycle. The group must then not have inline blocks of
+//! the same direction (`ingress` / `egress`). The peer group is
+//! `source-security-group-id` for ingress, `destination-security-group-id` for egress.
+//!
+//! Maps to AuthorizeSecurityGroupIngress/Egress / RevokeSecurityGroupIngress/Egress. The
+//! engine id is the `sgr-` ids AWS gave the rule (one per peer) joined with commas;
 //! the rule is found again by those ids (DescribeSecurityGroupRules), so rules of the
 //! same group written elsewhere are never mistaken for it. It is gone when none of its
 //! ids exists any more; a part of it deleted outside strata reads as a changed peer
 //! list, which replaces it. Only the description changes in place
-//! (UpdateSecurityGroupRuleDescriptions*); everything else is force-new.
+//! (UpdateSecurityGroupRuleDescriptionsIngress/Egress); everything else is force-new.
 
-use strata_engine::Value;
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
 use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::{ResourceType, Schema, Value};
 
-use super::Direction;
 use super::rules::{self, Atom, Peer, canonical_protocol, peer_attribute};
+use super::{Direction, standalone_rule_schema};
 use crate::aws::attrs::{Out, int, required, string, string_set};
 use crate::aws::client::Aws;
 use crate::aws::error::{invalid, sdk};
 use crate::aws::{finish_create, read_back};
+
+/// The `ec2.security-group-ingress` or `ec2.security-group-egress` resource type, after
+/// its `direction`.
+pub struct StandaloneRule {
+    pub(crate) aws: Aws,
+    pub(crate) direction: Direction,
+}
+
+static INGRESS: LazyLock<Schema> = LazyLock::new(|| standalone_rule_schema(Direction::Ingress));
+static EGRESS: LazyLock<Schema> = LazyLock::new(|| standalone_rule_schema(Direction::Egress));
+
+#[async_trait]
+impl ResourceType for StandaloneRule {
+    fn type_name(&self) -> &'static str {
+        match self.direction {
+            Direction::Ingress => "ec2.security-group-ingress",
+            Direction::Egress => "ec2.security-group-egress",
+        }
+    }
+
+    fn schema(&self) -> &Schema {
+        match self.direction {
+            Direction::Ingress => &INGRESS,
+            Direction::Egress => &EGRESS,
+        }
+    }
+
+    async fn read(&self, id: &str, prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
+        read(&self.aws, self.direction, id, prior).await
+    }
+
+    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+        create(&self.aws, self.direction, desired).await
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        _prior: &Attrs,
+        desired: &Attrs,
+        _changed: &[String],
+    ) -> Result<Observed, ProviderError> {
+        update(&self.aws, self.direction, id, desired).await
+    }
+
+    async fn delete(&self, id: &str, prior: &Attrs) -> Result<(), ProviderError> {
+        delete(&self.aws, self.direction, id, prior).await
+    }
+}
 
 /// The rules with these ids that still exist (none: the rule is gone).
 async fn find(
@@ -55,7 +116,7 @@ async fn find(
     Ok(found)
 }
 
-pub(crate) async fn read(
+async fn read(
     aws: &Aws,
     direction: Direction,
     id: &str,
@@ -175,11 +236,7 @@ async fn describe_group_peers(
     Ok(())
 }
 
-pub(crate) async fn create(
-    aws: &Aws,
-    direction: Direction,
-    desired: &Attrs,
-) -> Result<Observed, CreateError> {
+async fn create(aws: &Aws, direction: Direction, desired: &Attrs) -> Result<Observed, CreateError> {
     let ec2 = aws.ec2().await?;
     let group = required(desired, "security-group-id")?;
     let atoms = rules::flatten(desired, direction, group);
@@ -237,7 +294,7 @@ async fn by_content(
 }
 
 /// Only the description changes in place.
-pub(crate) async fn update(
+async fn update(
     aws: &Aws,
     direction: Direction,
     id: &str,
@@ -275,7 +332,7 @@ pub(crate) async fn update(
 }
 
 /// Revokes the rule's ids that still exist; none left is success.
-pub(crate) async fn delete(
+async fn delete(
     aws: &Aws,
     direction: Direction,
     id: &str,
