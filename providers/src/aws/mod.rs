@@ -60,6 +60,21 @@ pub(crate) async fn read_back(
         .ok_or_else(|| ProviderError::other(format!("{what} {id} vanished {when}")))
 }
 
+/// One delete attempt as a [`wait_for`] step: done (`Some`) when the delete succeeded
+/// or the resource is already gone, not yet (`None`) when AWS refused it with one of
+/// `retry` (e.g. `DependencyViolation` while dependents let go), else the error.
+pub(crate) fn delete_attempt<T>(
+    result: Result<T, ProviderError>,
+    retry: &[&str],
+) -> Result<Option<()>, ProviderError> {
+    match result {
+        Ok(_) => Ok(Some(())),
+        Err(e) if e.kind == strata_engine::provider::ErrorKind::NotFound => Ok(Some(())),
+        Err(e) if e.code.as_deref().is_some_and(|c| retry.contains(&c)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Polls `check` every `every` until it answers `Some`, for at most `limit`; then a
 /// timeout error naming `what`.
 pub(crate) async fn wait_for<T, F, Fut>(

@@ -47,7 +47,7 @@ use crate::aws::attrs::{
     Out, block, blocks, boolean, int, required, string, string_map, string_set, strings, tags_value,
 };
 use crate::aws::error::{invalid, sdk};
-use crate::aws::{finish_create, read_back, tags, wait_for};
+use crate::aws::{delete_attempt, finish_create, read_back, tags, wait_for};
 
 /// The Route 53 hosted zone of every CloudFront domain name (for alias records).
 const HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
@@ -228,24 +228,17 @@ impl ResourceType for Distribution {
                 if status.as_deref() != Some("Deployed") {
                     return Ok(None);
                 }
-                match cloudfront
+                let result = cloudfront
                     .delete_distribution()
                     .id(id)
                     .set_if_match(etag)
                     .send()
-                    .await
-                {
-                    Ok(_) => Ok(Some(())),
-                    Err(e) => {
-                        let e = sdk("DeleteDistribution", e);
-                        match (e.kind, e.code.as_deref()) {
-                            (ErrorKind::NotFound, _) => Ok(Some(())),
-                            // The disabling has not reached every edge location yet.
-                            (_, Some("DistributionNotDisabled" | "PreconditionFailed")) => Ok(None),
-                            _ => Err(e),
-                        }
-                    }
-                }
+                    .await;
+                // Refused while the disabling has not reached every edge location.
+                delete_attempt(
+                    result.map_err(|e| sdk("DeleteDistribution", e)),
+                    &["DistributionNotDisabled", "PreconditionFailed"],
+                )
             },
         )
         .await

@@ -22,7 +22,7 @@ use strata_engine::{Attribute, ResourceType, Schema, Type};
 
 use crate::aws::attrs::{Out, required, string};
 use crate::aws::error::{invalid, sdk};
-use crate::aws::{finish_create, read_back, wait_for};
+use crate::aws::{delete_attempt, finish_create, read_back, wait_for};
 
 /// The `cloudfront.origin-access-control` resource type.
 pub struct OriginAccessControl {
@@ -124,25 +124,16 @@ impl ResourceType for OriginAccessControl {
                 let Some((_, etag)) = self.current(id).await? else {
                     return Ok(Some(()));
                 };
-                match cloudfront
+                let result = cloudfront
                     .delete_origin_access_control()
                     .id(id)
                     .set_if_match(etag)
                     .send()
-                    .await
-                {
-                    Ok(_) => Ok(Some(())),
-                    Err(e) => {
-                        let e = sdk("DeleteOriginAccessControl", e);
-                        match (e.kind, e.code.as_deref()) {
-                            (ErrorKind::NotFound, _) => Ok(Some(())),
-                            (_, Some("OriginAccessControlInUse" | "PreconditionFailed")) => {
-                                Ok(None)
-                            }
-                            _ => Err(e),
-                        }
-                    }
-                }
+                    .await;
+                delete_attempt(
+                    result.map_err(|e| sdk("DeleteOriginAccessControl", e)),
+                    &["OriginAccessControlInUse", "PreconditionFailed"],
+                )
             },
         )
         .await

@@ -18,10 +18,10 @@ use aws_sdk_ec2::types::ResourceType as Kind;
 use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
-use super::net_support::{arn, deleted, found, present, retry_while, str_or_null};
+use super::net_support::{arn, present, retry_while, str_or_null};
 use crate::aws::attrs::{Out, string, string_map};
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::sdk;
+use crate::aws::error::{deleted, found, sdk};
 use crate::aws::{finish_create, read_back, tags};
 
 /// How long a detach or delete refused for a dependency is retried.

@@ -17,10 +17,10 @@ use aws_sdk_ec2::types::{ConnectivityType, NatGatewayAddress, ResourceType as Ki
 use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
-use super::net_support::{deleted, found, present};
+use super::net_support::present;
 use crate::aws::attrs::{Out, required, string, string_map};
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::{invalid, sdk};
+use crate::aws::error::{deleted, found, invalid, sdk};
 use crate::aws::{finish_create, read_back, tags, wait_for};
 
 /// How long create and delete wait for the gateway (AWS takes a few minutes).

@@ -22,12 +22,12 @@ use aws_sdk_ec2::types::{Filter, ResourceType as Kind, Route};
 use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type, Value};
 
-use super::net_support::{arn, deleted, found, present};
+use super::net_support::{arn, present};
 use crate::aws::attrs::{
     Out, block_set, blocks, required, string, string_map, string_set, strings,
 };
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::{invalid, sdk};
+use crate::aws::error::{deleted, found, invalid, sdk};
 use crate::aws::{finish_create, read_back, tags};
 
 /// The destination attributes of a `route` block, one of which identifies it.

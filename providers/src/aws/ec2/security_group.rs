@@ -30,14 +30,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType as Kind;
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, BlockSchema, ResourceType, Schema, Type};
 
 use super::rules::{self, Atom};
 use super::{Direction, rule_attributes, sync_tags, tag_specification, tags_of};
 use crate::aws::attrs::{Out, blocks, boolean, required, string, string_map};
-use crate::aws::error::sdk;
-use crate::aws::{finish_create, read_back, tags, wait_for};
+use crate::aws::error::{found, sdk};
+use crate::aws::{delete_attempt, finish_create, read_back, tags, wait_for};
 
 /// The `ec2.security-group` resource type.
 pub struct SecurityGroup {
@@ -130,17 +130,11 @@ impl ResourceType for SecurityGroup {
             Duration::from_secs(600),
             Duration::from_secs(5),
             || async {
-                match ec2.delete_security_group().group_id(id).send().await {
-                    Ok(_) => Ok(Some(())),
-                    Err(e) => {
-                        let e = sdk("DeleteSecurityGroup", e);
-                        match (e.kind, e.code.as_deref()) {
-                            (ErrorKind::NotFound, _) => Ok(Some(())),
-                            (_, Some("DependencyViolation")) => Ok(None),
-                            _ => Err(e),
-                        }
-                    }
-                }
+                let result = ec2.delete_security_group().group_id(id).send().await;
+                delete_attempt(
+                    result.map_err(|e| sdk("DeleteSecurityGroup", e)),
+                    &["DependencyViolation"],
+                )
             },
         )
         .await
@@ -260,17 +254,14 @@ async fn describe(
     ec2: &aws_sdk_ec2::Client,
     id: &str,
 ) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>, ProviderError> {
-    match ec2.describe_security_groups().group_ids(id).send().await {
-        Ok(out) => Ok(out.security_groups.unwrap_or_default().into_iter().next()),
-        Err(e) => {
-            let e = sdk("DescribeSecurityGroups", e);
-            if e.kind == ErrorKind::NotFound {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let described = found(
+        ec2.describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeSecurityGroups", e)),
+    )?;
+    Ok(described.and_then(|d| d.security_groups.unwrap_or_default().into_iter().next()))
 }
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {

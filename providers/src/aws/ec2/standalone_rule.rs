@@ -303,25 +303,7 @@ async fn update(
     let ec2 = aws.ec2().await?;
     let group = required(desired, "security-group-id")?;
     let atoms = rules::flatten(desired, direction, group);
-    let p = Some(rules::permissions(&atoms));
-    match direction {
-        Direction::Ingress => ec2
-            .update_security_group_rule_descriptions_ingress()
-            .group_id(group)
-            .set_ip_permissions(p)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsIngress", e))?,
-        Direction::Egress => ec2
-            .update_security_group_rule_descriptions_egress()
-            .group_id(group)
-            .set_ip_permissions(p)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsEgress", e))?,
-    }
+    rules::update_descriptions(&ec2, group, direction, &atoms).await?;
     read_back(
         read(aws, direction, id, desired),
         "security group rule",

@@ -16,10 +16,10 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType as Kind};
 use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
-use super::net_support::{arn, deleted, found, retry_while};
+use super::net_support::{arn, retry_while};
 use crate::aws::attrs::{Out, boolean, required, string, string_map};
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::sdk;
+use crate::aws::error::{deleted, found, sdk};
 use crate::aws::{finish_create, read_back, tags, wait_for};
 
 /// The `ec2.subnet` resource type.
