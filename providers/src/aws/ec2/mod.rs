@@ -14,6 +14,8 @@ mod internet_gateway;
 mod nat_gateway;
 mod route_table;
 mod security_group;
+mod security_group_egress;
+mod security_group_ingress;
 mod subnet;
 mod vpc;
 
@@ -36,11 +38,11 @@ pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
     registry.register(Arc::new(SecurityGroup { aws: aws.clone() }));
     registry.register(Arc::new(StandaloneRule {
         aws: aws.clone(),
-        direction: Direction::Egress,
+        rule: &security_group_egress::SECURITY_GROUP_EGRESS,
     }));
     registry.register(Arc::new(StandaloneRule {
         aws: aws.clone(),
-        direction: Direction::Ingress,
+        rule: &security_group_ingress::SECURITY_GROUP_INGRESS,
     }));
     registry.register(Arc::new(Subnet { aws: aws.clone() }));
     registry.register(Arc::new(Vpc { aws: aws.clone() }));

@@ -1,21 +1,14 @@
-//! `ec2.security-group-ingress` and `ec2.security-group-egress`: one inbound or outbound
-//! rule of a security group, managed apart from the group (CloudFormation's
-//! `AWS::EC2::SecurityGroupIngress` / `AWS::EC2::SecurityGroupEgress`); one resource
-//! type, [`StandaloneRule`], serves both directions.
+//! The operations of `ec2.security-group-ingress` and `ec2.security-group-egress`: one
+//! rule block managed apart from its group, both directions sharing this code. Each
+//! type's file holds its name, direction and schema ([`RuleType`]); [`StandaloneRule`]
+//! is the resource type of either.
 //!
-//! Use them when rules of two groups refer to each other (a database group admitting an
-//! application group that may only reach the database): written inline, the two groups
-//! would reference each other, a cycle. The group must then not have inline blocks of
-//! the same direction (`ingress` / `egress`). The peer group is
-//! `source-security-group-id` for ingress, `destination-security-group-id` for egress.
-//!
-//! Maps to AuthorizeSecurityGroupIngress/Egress / RevokeSecurityGroupIngress/Egress. The
-//! engine id is the `sgr-` ids AWS gave the rule (one per peer) joined with commas;
+//! The engine id is the `sgr-` ids AWS gave the rule (one per peer) joined with commas;
 //! the rule is found again by those ids (DescribeSecurityGroupRules), so rules of the
 //! same group written elsewhere are never mistaken for it. It is gone when none of its
 //! ids exists any more; a part of it deleted outside strata reads as a changed peer
 //! list, which replaces it. Only the description changes in place
-//! (UpdateSecurityGroupRuleDescriptionsIngress/Egress); everything else is force-new.
+//! (UpdateSecurityGroupRuleDescriptions*); everything else is force-new.
 
 use std::sync::LazyLock;
 
@@ -23,45 +16,43 @@ use async_trait::async_trait;
 use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
 use strata_engine::{ResourceType, Schema, Value};
 
+use super::Direction;
 use super::rules::{self, Atom, Peer, canonical_protocol, peer_attribute};
-use super::{Direction, standalone_rule_schema};
 use crate::aws::attrs::{Out, int, required, string, string_set};
 use crate::aws::client::Aws;
 use crate::aws::error::{invalid, sdk};
 use crate::aws::{finish_create, read_back};
 
-/// The `ec2.security-group-ingress` or `ec2.security-group-egress` resource type, after
-/// its `direction`.
-pub struct StandaloneRule {
-    pub(crate) aws: Aws,
+/// What tells the two standalone rule types apart.
+pub(crate) struct RuleType {
+    pub(crate) type_name: &'static str,
     pub(crate) direction: Direction,
+    pub(crate) schema: &'static LazyLock<Schema>,
 }
 
-static INGRESS: LazyLock<Schema> = LazyLock::new(|| standalone_rule_schema(Direction::Ingress));
-static EGRESS: LazyLock<Schema> = LazyLock::new(|| standalone_rule_schema(Direction::Egress));
+/// The `ec2.security-group-ingress` or `ec2.security-group-egress` resource type, after
+/// its [`RuleType`].
+pub struct StandaloneRule {
+    pub(crate) aws: Aws,
+    pub(crate) rule: &'static RuleType,
+}
 
 #[async_trait]
 impl ResourceType for StandaloneRule {
     fn type_name(&self) -> &'static str {
-        match self.direction {
-            Direction::Ingress => "ec2.security-group-ingress",
-            Direction::Egress => "ec2.security-group-egress",
-        }
+        self.rule.type_name
     }
 
     fn schema(&self) -> &Schema {
-        match self.direction {
-            Direction::Ingress => &INGRESS,
-            Direction::Egress => &EGRESS,
-        }
+        self.rule.schema
     }
 
     async fn read(&self, id: &str, prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
-        read(&self.aws, self.direction, id, prior).await
+        read(&self.aws, self.rule.direction, id, prior).await
     }
 
     async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
-        create(&self.aws, self.direction, desired).await
+        create(&self.aws, self.rule.direction, desired).await
     }
 
     async fn update(
@@ -71,11 +62,11 @@ impl ResourceType for StandaloneRule {
         desired: &Attrs,
         _changed: &[String],
     ) -> Result<Observed, ProviderError> {
-        update(&self.aws, self.direction, id, desired).await
+        update(&self.aws, self.rule.direction, id, desired).await
     }
 
     async fn delete(&self, id: &str, prior: &Attrs) -> Result<(), ProviderError> {
-        delete(&self.aws, self.direction, id, prior).await
+        delete(&self.aws, self.rule.direction, id, prior).await
     }
 }
 
