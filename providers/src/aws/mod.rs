@@ -1,5 +1,5 @@
 //! Amazon Web Services: one module per service, each registering its resource and
-//! lookup types, plus the attribute shapes and the create/update steps several
+//! lookup types, plus the attribute shapes and the create/update/delete steps several
 //! services share.
 
 use strata_engine::provider::{CreateError, Observed, ProviderError};
