@@ -13,59 +13,12 @@ use aws_sdk_cloudfront::types::{
     OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols, Tag, Tags,
 };
 use strata_engine::Value;
-use strata_engine::apply::{ApplyOptions, Cancel};
-use strata_engine::plan::{Action, PlanKind, PlanOptions};
-use strata_engine::workflow::{self, Outcome, PlanSource};
-use support::{Env, failures, run};
+use strata_engine::plan::Action;
+use support::{Env, run};
 
 const CERTIFICATE: &str =
     "arn:aws:acm:us-east-1:123456789012:certificate/1f6e3a2b-0c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const SITE_DOMAIN: &str = "digidex-front-test.s3.eu-west-3.amazonaws.com";
-
-/// The checked spec and the registry reaching the test's emulator (what the harness
-/// does privately), for the workflow calls it has no helper for.
-fn load(env: &Env) -> (strata_engine::spec::Spec, strata_engine::Registry) {
-    let registry = strata_providers::registry();
-    let project = strata_engine::spec::project::load(env.root())
-        .unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
-    let spec = strata_engine::spec::check::check(&project, &registry, Some("local"))
-        .unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
-    let registry = strata_providers::registry_for(spec.environment.as_ref().unwrap(), env.root());
-    (spec, registry)
-}
-
-/// `strata apply --replace ADDRESS`: panics unless every operation succeeded.
-async fn apply_replacing(env: &Env, address: &str) -> strata_engine::plan::Plan {
-    let (spec, registry) = load(env);
-    let options = PlanOptions {
-        replace: vec![address.to_owned()],
-        ..PlanOptions::default()
-    };
-    let outcome = workflow::apply(
-        &spec,
-        &registry,
-        &env.store(),
-        PlanKind::Apply,
-        PlanSource::Fresh(options),
-        &ApplyOptions { parallelism: 16 },
-        &mut |_| true,
-        &Cancel::new(),
-        &|_| {},
-    )
-    .await;
-    match outcome {
-        Ok(Outcome::Applied(plan, report)) => {
-            assert!(
-                report.is_success(),
-                "the apply failed:\n{}",
-                failures(&report)
-            );
-            plan
-        }
-        Ok(other) => panic!("expected an apply with changes, got {other:?}"),
-        Err(_) => panic!("the apply stopped"),
-    }
-}
 
 fn oac_spec(description: &str, behavior: &str) -> String {
     format!(
@@ -174,7 +127,7 @@ fn origin_access_control_lifecycle() {
 
         // a replacement (nothing forces one: `--replace`) makes a new control and
         // deletes the old one
-        let plan = apply_replacing(&env, "web.oac").await;
+        let (plan, _) = env.apply_replacing("web.oac").await;
         Env::assert_action(&plan, "web.oac", Action::Replace);
         let new_id = env.id("web.oac");
         assert_ne!(new_id, id);
@@ -226,8 +179,8 @@ fn an_origin_access_control_is_imported_by_id() {
             .unwrap();
         let id = made.origin_access_control().unwrap().id().to_owned();
         env.write(&oac_spec("for the site", "always"));
-        let (spec, registry) = load(&env);
-        let record = workflow::import(&spec, &registry, &env.store(), "web.oac", &id)
+        let record = env
+            .import("web.oac", &id)
             .await
             .unwrap_or_else(|_| panic!("the import failed"));
         assert_eq!(record.id, id);
@@ -236,12 +189,7 @@ fn an_origin_access_control_is_imported_by_id() {
 
         // an id that names nothing is refused
         env.write(&oac_spec("for the site", "always").replace("oac {", "other {"));
-        let (spec, registry) = load(&env);
-        assert!(
-            workflow::import(&spec, &registry, &env.store(), "web.other", "E0NOSUCHID")
-                .await
-                .is_err()
-        );
+        assert!(env.import("web.other", "E0NOSUCHID").await.is_err());
     });
 }
 
@@ -522,7 +470,7 @@ fn distribution_lifecycle() {
 
         // a replacement (nothing forces one: `--replace`) makes a new distribution; the
         // old one is disabled, waited for and deleted
-        let plan = apply_replacing(&env, "front.cdn").await;
+        let (plan, _) = env.apply_replacing("front.cdn").await;
         Env::assert_action(&plan, "front.cdn", Action::Replace);
         let new_id = env.id("front.cdn");
         assert_ne!(new_id, id);
@@ -600,8 +548,8 @@ fn a_minimal_distribution_with_defaults_is_stable_and_importable() {
         state.resources.remove("front.cdn");
         let store = env.store();
         strata_engine::state::StateSink::save(&store, &mut state).unwrap();
-        let (spec, registry) = load(&env);
-        let record = workflow::import(&spec, &registry, &env.store(), "front.cdn", &id)
+        let record = env
+            .import("front.cdn", &id)
             .await
             .unwrap_or_else(|_| panic!("the import failed"));
         assert_eq!(record.id, id);

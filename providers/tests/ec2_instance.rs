@@ -430,8 +430,7 @@ fn ami_lookup_selects_by_owner_name_and_filters() {
         let env = Env::new();
         let ec2 = env.aws.ec2().await.unwrap();
         let (first, second) = images(&ec2).await;
-        let mut registry = strata_engine::Registry::new();
-        strata_providers::aws::register(&mut registry, &env.aws);
+        let registry = env.registry();
         let ami = registry.lookup("ec2.ami").unwrap();
         let owners = || Value::List(vec![Value::from("self")]);
 

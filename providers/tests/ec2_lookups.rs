@@ -11,12 +11,6 @@ use strata_engine::Value;
 use strata_engine::provider::{Attrs, ErrorKind};
 use support::{Env, run};
 
-fn registry(env: &Env) -> strata_engine::Registry {
-    let mut registry = strata_engine::Registry::new();
-    strata_providers::aws::register(&mut registry, &env.aws);
-    registry
-}
-
 fn attrs(pairs: &[(&str, Value)]) -> Attrs {
     pairs
         .iter()
@@ -177,7 +171,7 @@ fn the_vpc_lookup_selects_by_id_cidr_tags_and_filters() {
     run(async {
         let env = Env::new();
         let ec2 = env.aws.ec2().await.unwrap();
-        let registry = registry(&env);
+        let registry = env.registry();
         let lookup = registry.lookup("ec2.vpc").unwrap();
         let web = vpc(&ec2, "10.10.0.0/16", &[("Team", "web"), ("Env", "dev")]).await;
         let data = vpc(&ec2, "10.20.0.0/16", &[("Team", "data"), ("Env", "dev")]).await;
@@ -300,7 +294,7 @@ fn the_subnets_lookup_selects_by_vpc_zone_tags_and_filters() {
     run(async {
         let env = Env::new();
         let ec2 = env.aws.ec2().await.unwrap();
-        let registry = registry(&env);
+        let registry = env.registry();
         let lookup = registry.lookup("ec2.subnets").unwrap();
         let main = vpc(&ec2, "10.30.0.0/16", &[]).await;
         let other = vpc(&ec2, "10.40.0.0/16", &[]).await;
@@ -417,7 +411,7 @@ fn the_subnets_lookup_selects_by_vpc_zone_tags_and_filters() {
 fn the_availability_zones_lookup_filters_by_state() {
     run(async {
         let env = Env::new();
-        let registry = registry(&env);
+        let registry = env.registry();
         let lookup = registry.lookup("ec2.availability-zones").unwrap();
         let available = lookup
             .read(&attrs(&[("state", Value::from("available"))]))

@@ -19,14 +19,6 @@ fn has_tag(tags: &[Tag], key: &str, value: &str) -> bool {
         .any(|t| t.key() == Some(key) && t.value() == Some(value))
 }
 
-/// A registry whose types reach this test's emulator, for calls outside the workflow
-/// (import).
-fn registry(env: &Env) -> strata_engine::Registry {
-    let mut registry = strata_engine::Registry::new();
-    strata_providers::aws::register(&mut registry, &env.aws);
-    registry
-}
-
 fn subnet_spec(cidr: &str, public: bool, team: &str) -> String {
     format!(
         r#"stack net {{
@@ -114,7 +106,8 @@ fn subnet_lifecycle() {
         env.assert_no_changes().await;
 
         // import by id reads what apply read
-        let imported = registry(&env)
+        let imported = env
+            .registry()
             .resource("ec2.subnet")
             .unwrap()
             .import(&id)
@@ -134,7 +127,8 @@ fn subnet_lifecycle() {
             imported.attributes.get("vpc-id"),
             Some(&Value::from(env.id("net.vpc").as_str()))
         );
-        let missing = registry(&env)
+        let missing = env
+            .registry()
             .resource("ec2.subnet")
             .unwrap()
             .import("subnet-0123456789abcdef0")
@@ -836,7 +830,8 @@ fn a_deleted_nat_gateway_reads_as_gone() {
             .send()
             .await
             .unwrap();
-        let read = registry(&env)
+        let read = env
+            .registry()
             .resource("ec2.nat-gateway")
             .unwrap()
             .read(&id, &Attrs::new())

@@ -6,8 +6,6 @@ mod support;
 use aws_sdk_ec2::types::{IpPermission, IpRange, SecurityGroup, SecurityGroupRule, Tag};
 use strata_engine::Value;
 use strata_engine::plan::Action;
-use strata_engine::spec;
-use strata_engine::workflow;
 use support::{Env, run};
 
 async fn group(ec2: &aws_sdk_ec2::Client, id: &str) -> Option<SecurityGroup> {
@@ -572,12 +570,9 @@ fn an_existing_group_is_imported_by_id() {
 }}
 "#
         ));
-        let project = spec::load(env.root()).unwrap();
-        let checked = spec::check(&project, &strata_providers::registry(), Some("local"))
-            .unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
-        let registry =
-            strata_providers::registry_for(checked.environment.as_ref().unwrap(), env.root());
-        let record = workflow::import(&checked, &registry, &env.store(), "net.legacy", &id)
+        let (_, registry) = env.load();
+        let record = env
+            .import("net.legacy", &id)
             .await
             .unwrap_or_else(|_| panic!("the import failed"));
         assert_eq!(record.id, id);

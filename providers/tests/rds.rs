@@ -5,10 +5,9 @@
 mod support;
 
 use aws_sdk_rds::types::Tag;
-use strata_engine::apply::{ApplyOptions, ApplyReport, Cancel};
-use strata_engine::plan::{Action, PlanKind, PlanOptions};
-use strata_engine::workflow::{self, Outcome, PlanSource};
-use strata_engine::{Registry, Value, spec};
+use strata_engine::Value;
+use strata_engine::plan::Action;
+use strata_engine::workflow;
 use support::{Env, run};
 
 /// The default subnets of the region's default VPC, one per availability zone, in
@@ -61,38 +60,6 @@ fn quoted(items: &[&str]) -> String {
         .map(|i| format!("\"{i}\""))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The spec and the registry the harness uses, for the workflows it does not wrap.
-fn load(env: &Env) -> (spec::Spec, Registry) {
-    let project =
-        spec::load(env.root()).unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
-    let spec = spec::check(&project, &strata_providers::registry(), Some("local"))
-        .unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
-    let registry = strata_providers::registry_for(spec.environment.as_ref().unwrap(), env.root());
-    (spec, registry)
-}
-
-/// A destroy whose report is returned even when operations failed.
-async fn try_destroy(env: &Env) -> ApplyReport {
-    let (spec, registry) = load(env);
-    match workflow::apply(
-        &spec,
-        &registry,
-        &env.store(),
-        PlanKind::Destroy,
-        PlanSource::Fresh(PlanOptions::default()),
-        &ApplyOptions { parallelism: 16 },
-        &mut |_| true,
-        &Cancel::new(),
-        &|_| {},
-    )
-    .await
-    {
-        Ok(Outcome::Applied(_, report)) => *report,
-        Ok(other) => panic!("expected a destroy with changes, got {other:?}"),
-        Err(_) => panic!("the destroy stopped"),
-    }
 }
 
 async fn describe_group(env: &Env, name: &str) -> Option<aws_sdk_rds::types::DbSubnetGroup> {
@@ -447,7 +414,7 @@ fn instance_created_empty_lifecycle() {
         let found = describe_instance(&env, "app-db").await.unwrap();
         assert_eq!(found.deletion_protection(), Some(true));
         env.assert_no_changes().await;
-        let report = try_destroy(&env).await;
+        let report = env.try_destroy().await;
         let failure = report
             .failed
             .iter()
@@ -691,8 +658,7 @@ fn an_existing_instance_is_imported_by_identifier() {
 "#,
         );
         // importing what does not exist says so
-        let (spec, registry) = load(&env);
-        match workflow::import(&spec, &registry, &env.store(), "data.db", "no-such-db").await {
+        match env.import("data.db", "no-such-db").await {
             Err(workflow::Stop::Spec(failure)) => {
                 let text = failure.render_human(false, 100);
                 assert!(
@@ -703,7 +669,8 @@ fn an_existing_instance_is_imported_by_identifier() {
             _ => panic!("importing a missing instance must fail"),
         }
 
-        let record = workflow::import(&spec, &registry, &env.store(), "data.db", "source-db")
+        let record = env
+            .import("data.db", "source-db")
             .await
             .unwrap_or_else(|_| panic!("the import failed"));
         assert_eq!(record.id, "source-db");

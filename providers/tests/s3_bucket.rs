@@ -316,21 +316,11 @@ fn a_bucket_is_imported_by_name() {
 }
 "#,
         );
-        let project = strata_engine::spec::load(env.root()).unwrap();
-        let spec =
-            strata_engine::spec::check(&project, &strata_providers::registry(), Some("local"))
-                .unwrap();
-        let registry =
-            strata_providers::registry_for(spec.environment.as_ref().unwrap(), env.root());
-        let record = strata_engine::workflow::import(
-            &spec,
-            &registry,
-            &env.store(),
-            "web.old",
-            "strata-imported",
-        )
-        .await
-        .unwrap_or_else(|stop| panic!("the import failed: {}", stop_text(&stop)));
+        let (_, registry) = env.load();
+        let record = env
+            .import("web.old", "strata-imported")
+            .await
+            .unwrap_or_else(|stop| panic!("the import failed: {}", stop_text(&stop)));
         assert_eq!(record.id, "strata-imported");
         assert_eq!(env.id("web.old"), "strata-imported");
 

@@ -8,7 +8,7 @@ mod support;
 use aws_sdk_ssm::types::ParameterType;
 use strata_engine::plan::Action;
 use strata_engine::provider::{Attrs, ErrorKind};
-use strata_engine::{Value, render, spec};
+use strata_engine::{Value, render};
 use support::{Env, run};
 
 async fn put(env: &Env, name: &str, value: &str, kind: ParameterType) {
@@ -29,14 +29,7 @@ async fn put(env: &Env, name: &str, value: &str, kind: ParameterType) {
 /// The `ssm.parameter` lookup type as the harness's environment reaches AWS.
 fn lookup(env: &Env) -> std::sync::Arc<dyn strata_engine::LookupType> {
     env.write("stack s {\n}\n");
-    let project =
-        spec::load(env.root()).unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
-    let spec = spec::check(&project, &strata_providers::registry(), Some("local"))
-        .unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
-    strata_providers::registry_for(spec.environment.as_ref().unwrap(), env.root())
-        .lookup("ssm.parameter")
-        .unwrap()
-        .clone()
+    env.load().1.lookup("ssm.parameter").unwrap().clone()
 }
 
 fn filters(name: &str, decrypt: Option<bool>) -> Attrs {

@@ -168,6 +168,21 @@ fn unsupported(operation: &str, status: u16) -> ProviderError {
     )
 }
 
+/// A call's result with "not found" turned into `None` (a describe of a resource that
+/// is gone). Only the `NotFound` error kind ever becomes absence.
+pub(crate) fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A delete result with "not found" counted as success.
+pub(crate) fn deleted(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
+    found(result).map(|_| ())
+}
+
 /// An error of strata's own making about a resource (a waiter gave up, a value AWS
 /// needs is missing).
 pub fn invalid(message: impl Into<String>) -> ProviderError {

@@ -16,7 +16,7 @@ use strata_engine::apply::{ApplyOptions, ApplyReport, Cancel};
 use strata_engine::plan::{Action, Plan, PlanKind, PlanOptions};
 use strata_engine::render;
 use strata_engine::spec;
-use strata_engine::state::State;
+use strata_engine::state::{ResourceState, State};
 use strata_engine::workflow::{self, Outcome, PlanSource, Stop};
 use strata_providers::aws::client::{Aws, Settings};
 use strata_state::LocalStore;
@@ -86,6 +86,20 @@ impl Env {
         (spec, registry)
     }
 
+    /// A registry whose types reach this test's emulator through the harness's SDK
+    /// settings, for calls outside the workflow (a type's own `import`, a lookup).
+    pub fn registry(&self) -> Registry {
+        let mut registry = Registry::new();
+        strata_providers::aws::register(&mut registry, &self.aws);
+        registry
+    }
+
+    /// `strata import ADDRESS ID` against the current spec.
+    pub async fn import(&self, address: &str, id: &str) -> Result<ResourceState, Stop> {
+        let (spec, registry) = self.load();
+        workflow::import(&spec, &registry, &self.store(), address, id).await
+    }
+
     pub fn store(&self) -> LocalStore {
         LocalStore::new(self.state_path(), "local")
     }
@@ -140,6 +154,15 @@ impl Env {
         self.run(PlanKind::Apply).await
     }
 
+    /// `strata apply --replace ADDRESS`; panics unless every operation succeeded.
+    pub async fn apply_replacing(&self, address: &str) -> (Plan, ApplyReport) {
+        let options = PlanOptions {
+            replace: vec![address.to_owned()],
+            ..PlanOptions::default()
+        };
+        self.run_with(PlanKind::Apply, options).await
+    }
+
     /// Destroys everything; panics unless every operation succeeded.
     pub async fn destroy(&self) -> (Plan, ApplyReport) {
         self.run(PlanKind::Destroy).await
@@ -147,41 +170,49 @@ impl Env {
 
     /// Plans and applies, returning the report even when operations failed.
     pub async fn try_apply(&self) -> Option<(Plan, ApplyReport)> {
-        let (spec, registry) = self.load();
-        let outcome = workflow::apply(
-            &spec,
-            &registry,
-            &self.store(),
-            PlanKind::Apply,
-            PlanSource::Fresh(PlanOptions::default()),
-            &ApplyOptions { parallelism: 16 },
-            &mut |_| true,
-            &Cancel::new(),
-            &|_| {},
-        )
-        .await;
-        match outcome {
+        match self.workflow(PlanKind::Apply, PlanOptions::default()).await {
             Ok(Outcome::Applied(plan, report)) => Some((plan, *report)),
             Ok(_) => None,
             Err(stop) => panic!("the apply stopped: {}", describe_stop(&stop)),
         }
     }
 
-    async fn run(&self, kind: PlanKind) -> (Plan, ApplyReport) {
+    /// Destroys everything, returning the report even when operations failed; panics
+    /// when there was nothing to destroy.
+    pub async fn try_destroy(&self) -> ApplyReport {
+        match self
+            .workflow(PlanKind::Destroy, PlanOptions::default())
+            .await
+        {
+            Ok(Outcome::Applied(_, report)) => *report,
+            Ok(other) => panic!("expected a destroy with changes, got {other:?}"),
+            Err(stop) => panic!("the destroy stopped: {}", describe_stop(&stop)),
+        }
+    }
+
+    /// Plans and applies (or destroys) as `strata apply`/`destroy` do, approving the plan.
+    async fn workflow(&self, kind: PlanKind, options: PlanOptions) -> Result<Outcome, Stop> {
         let (spec, registry) = self.load();
-        let outcome = workflow::apply(
+        workflow::apply(
             &spec,
             &registry,
             &self.store(),
             kind,
-            PlanSource::Fresh(PlanOptions::default()),
+            PlanSource::Fresh(options),
             &ApplyOptions { parallelism: 16 },
             &mut |_| true,
             &Cancel::new(),
             &|_| {},
         )
-        .await;
-        match outcome {
+        .await
+    }
+
+    async fn run(&self, kind: PlanKind) -> (Plan, ApplyReport) {
+        self.run_with(kind, PlanOptions::default()).await
+    }
+
+    async fn run_with(&self, kind: PlanKind, options: PlanOptions) -> (Plan, ApplyReport) {
+        match self.workflow(kind, options).await {
             Ok(Outcome::Applied(plan, report)) => {
                 assert!(
                     report.is_success(),

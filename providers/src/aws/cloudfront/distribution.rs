@@ -47,7 +47,7 @@ use crate::aws::attrs::{
     Out, block, blocks, boolean, int, required, string, string_map, string_set, strings, tags_value,
 };
 use crate::aws::error::{invalid, sdk};
-use crate::aws::{tags, wait_for};
+use crate::aws::{delete_attempt, finish_create, read_back, tags, wait_for};
 
 /// The Route 53 hosted zone of every CloudFront domain name (for alias records).
 const HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
@@ -143,18 +143,13 @@ impl ResourceType for Distribution {
             .map(|d| d.id().to_owned())
             .filter(|id| !id.is_empty())
             .ok_or_else(|| invalid("CreateDistribution returned no distribution id"))?;
-        let finish = async {
+        finish_create(&id, async {
             if boolean(desired, "wait-for-deployment").unwrap_or(true) {
                 self.wait_deployed(&id).await?;
             }
-            self.read(&id, desired)
-                .await?
-                .ok_or_else(|| invalid(format!("distribution {id} vanished after create")))
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(self.read(&id, desired), "distribution", &id, "after create").await
         })
+        .await
     }
 
     async fn update(
@@ -187,9 +182,7 @@ impl ResourceType for Distribution {
         if config_changed && boolean(desired, "wait-for-deployment").unwrap_or(true) {
             self.wait_deployed(id).await?;
         }
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| invalid(format!("distribution {id} vanished during update")))
+        read_back(self.read(id, desired), "distribution", id, "during update").await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
@@ -235,24 +228,17 @@ impl ResourceType for Distribution {
                 if status.as_deref() != Some("Deployed") {
                     return Ok(None);
                 }
-                match cloudfront
+                let result = cloudfront
                     .delete_distribution()
                     .id(id)
                     .set_if_match(etag)
                     .send()
-                    .await
-                {
-                    Ok(_) => Ok(Some(())),
-                    Err(e) => {
-                        let e = sdk("DeleteDistribution", e);
-                        match (e.kind, e.code.as_deref()) {
-                            (ErrorKind::NotFound, _) => Ok(Some(())),
-                            // The disabling has not reached every edge location yet.
-                            (_, Some("DistributionNotDisabled" | "PreconditionFailed")) => Ok(None),
-                            _ => Err(e),
-                        }
-                    }
-                }
+                    .await;
+                // Refused while the disabling has not reached every edge location.
+                delete_attempt(
+                    result.map_err(|e| sdk("DeleteDistribution", e)),
+                    &["DistributionNotDisabled", "PreconditionFailed"],
+                )
             },
         )
         .await

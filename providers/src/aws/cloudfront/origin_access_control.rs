@@ -22,7 +22,7 @@ use strata_engine::{Attribute, ResourceType, Schema, Type};
 
 use crate::aws::attrs::{Out, required, string};
 use crate::aws::error::{invalid, sdk};
-use crate::aws::wait_for;
+use crate::aws::{delete_attempt, finish_create, read_back, wait_for};
 
 /// The `cloudfront.origin-access-control` resource type.
 pub struct OriginAccessControl {
@@ -73,15 +73,12 @@ impl ResourceType for OriginAccessControl {
             .map(|c| c.id().to_owned())
             .filter(|id| !id.is_empty())
             .ok_or_else(|| invalid("CreateOriginAccessControl returned no id"))?;
-        let read = async {
-            self.read(&id, desired)
-                .await?
-                .ok_or_else(|| invalid(format!("origin access control {id} vanished after create")))
-        };
-        read.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
-        })
+        let read = self.read(&id, desired);
+        finish_create(
+            &id,
+            read_back(read, "origin access control", &id, "after create"),
+        )
+        .await
     }
 
     async fn update(
@@ -107,9 +104,13 @@ impl ResourceType for OriginAccessControl {
             .send()
             .await
             .map_err(|e| sdk("UpdateOriginAccessControl", e))?;
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| invalid(format!("origin access control {id} vanished during update")))
+        read_back(
+            self.read(id, desired),
+            "origin access control",
+            id,
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
@@ -123,25 +124,16 @@ impl ResourceType for OriginAccessControl {
                 let Some((_, etag)) = self.current(id).await? else {
                     return Ok(Some(()));
                 };
-                match cloudfront
+                let result = cloudfront
                     .delete_origin_access_control()
                     .id(id)
                     .set_if_match(etag)
                     .send()
-                    .await
-                {
-                    Ok(_) => Ok(Some(())),
-                    Err(e) => {
-                        let e = sdk("DeleteOriginAccessControl", e);
-                        match (e.kind, e.code.as_deref()) {
-                            (ErrorKind::NotFound, _) => Ok(Some(())),
-                            (_, Some("OriginAccessControlInUse" | "PreconditionFailed")) => {
-                                Ok(None)
-                            }
-                            _ => Err(e),
-                        }
-                    }
-                }
+                    .await;
+                delete_attempt(
+                    result.map_err(|e| sdk("DeleteOriginAccessControl", e)),
+                    &["OriginAccessControlInUse", "PreconditionFailed"],
+                )
             },
         )
         .await

@@ -22,11 +22,11 @@ use aws_sdk_ec2::types::{DomainType, ResourceType as Kind};
 use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, Constraint, ResourceType, Schema, Type};
 
-use super::net_support::{arn, deleted, found, present, retry_while, str_or_null};
+use super::net_support::{arn, present, retry_while, str_or_null};
 use crate::aws::attrs::{Out, string, string_map};
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::sdk;
-use crate::aws::tags;
+use crate::aws::error::{deleted, found, sdk};
+use crate::aws::{finish_create, read_back, tags};
 
 /// The `ec2.elastic-ip` resource type.
 pub struct ElasticIp {
@@ -86,16 +86,11 @@ impl ResourceType for ElasticIp {
             .allocation_id()
             .ok_or_else(|| ProviderError::other("AllocateAddress returned no allocation id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             associate(&ec2, &id, desired).await?;
-            self.read(&id, desired).await?.ok_or_else(|| {
-                ProviderError::other(format!("Elastic IP {id} vanished after create"))
-            })
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(self.read(&id, desired), "Elastic IP", &id, "after create").await
         })
+        .await
     }
 
     async fn update(
@@ -122,9 +117,7 @@ impl ResourceType for ElasticIp {
         if changed.iter().any(|c| c == "tags") {
             sync_tags(&ec2, id, prior, desired).await?;
         }
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| ProviderError::other(format!("Elastic IP {id} vanished during update")))
+        read_back(self.read(id, desired), "Elastic IP", id, "during update").await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {

@@ -29,7 +29,7 @@ use strata_engine::{Attribute, ResourceType, Schema, Type};
 use super::{sync_tags, tag_specification, tags_of};
 use crate::aws::attrs::{Out, boolean, required, string, string_map, string_set, strings};
 use crate::aws::error::sdk;
-use crate::aws::{tags, wait_for};
+use crate::aws::{finish_create, read_back, tags, wait_for};
 
 /// The `ec2.instance` resource type.
 pub struct Instance {
@@ -186,17 +186,12 @@ impl ResourceType for Instance {
             .and_then(|i| i.instance_id())
             .ok_or_else(|| ProviderError::other("RunInstances returned no instance id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             self.wait_state(&ec2, &id, InstanceStateName::Running)
                 .await?;
-            self.read(&id, desired)
-                .await?
-                .ok_or_else(|| ProviderError::other(format!("instance {id} vanished after launch")))
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(self.read(&id, desired), "instance", &id, "after launch").await
         })
+        .await
     }
 
     async fn update(
@@ -253,9 +248,7 @@ impl ResourceType for Instance {
             self.wait_state(&ec2, id, InstanceStateName::Running)
                 .await?;
         }
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| ProviderError::other(format!("instance {id} vanished during update")))
+        read_back(self.read(id, desired), "instance", id, "during update").await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {

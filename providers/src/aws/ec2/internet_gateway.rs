@@ -18,11 +18,11 @@ use aws_sdk_ec2::types::ResourceType as Kind;
 use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
-use super::net_support::{arn, deleted, found, present, retry_while, str_or_null};
+use super::net_support::{arn, present, retry_while, str_or_null};
 use crate::aws::attrs::{Out, string, string_map};
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::sdk;
-use crate::aws::tags;
+use crate::aws::error::{deleted, found, sdk};
+use crate::aws::{finish_create, read_back, tags};
 
 /// How long a detach or delete refused for a dependency is retried.
 const DEPENDENCY_WAIT: Duration = Duration::from_secs(300);
@@ -74,18 +74,19 @@ impl ResourceType for InternetGateway {
             .and_then(|g| g.internet_gateway_id())
             .ok_or_else(|| ProviderError::other("CreateInternetGateway returned no gateway id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             if let Some(vpc) = string(desired, "vpc-id") {
                 attach(&ec2, &id, vpc).await?;
             }
-            self.read(&id, desired).await?.ok_or_else(|| {
-                ProviderError::other(format!("internet gateway {id} vanished after create"))
-            })
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(
+                self.read(&id, desired),
+                "internet gateway",
+                &id,
+                "after create",
+            )
+            .await
         })
+        .await
     }
 
     async fn update(
@@ -112,9 +113,13 @@ impl ResourceType for InternetGateway {
         if changed.iter().any(|c| c == "tags") {
             sync_tags(&ec2, id, prior, desired).await?;
         }
-        self.read(id, desired).await?.ok_or_else(|| {
-            ProviderError::other(format!("internet gateway {id} vanished during update"))
-        })
+        read_back(
+            self.read(id, desired),
+            "internet gateway",
+            id,
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {

@@ -25,8 +25,7 @@ pub use internet_gateway::InternetGateway;
 pub use nat_gateway::NatGateway;
 pub use route_table::RouteTable;
 pub use security_group::SecurityGroup;
-pub use security_group_egress::SecurityGroupEgress;
-pub use security_group_ingress::SecurityGroupIngress;
+pub use standalone_rule::StandaloneRule;
 pub use subnet::Subnet;
 pub use vpc::Vpc;
 
@@ -37,8 +36,14 @@ pub fn register(registry: &mut Registry, aws: &crate::aws::client::Aws) {
     registry.register(Arc::new(NatGateway { aws: aws.clone() }));
     registry.register(Arc::new(RouteTable { aws: aws.clone() }));
     registry.register(Arc::new(SecurityGroup { aws: aws.clone() }));
-    registry.register(Arc::new(SecurityGroupEgress { aws: aws.clone() }));
-    registry.register(Arc::new(SecurityGroupIngress { aws: aws.clone() }));
+    registry.register(Arc::new(StandaloneRule {
+        aws: aws.clone(),
+        rule: &security_group_egress::SECURITY_GROUP_EGRESS,
+    }));
+    registry.register(Arc::new(StandaloneRule {
+        aws: aws.clone(),
+        rule: &security_group_ingress::SECURITY_GROUP_INGRESS,
+    }));
     registry.register(Arc::new(Subnet { aws: aws.clone() }));
     registry.register(Arc::new(Vpc { aws: aws.clone() }));
     lookup::register(registry, aws);

@@ -17,11 +17,11 @@ use aws_sdk_ec2::types::{ConnectivityType, NatGatewayAddress, ResourceType as Ki
 use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
-use super::net_support::{deleted, found, present};
+use super::net_support::present;
 use crate::aws::attrs::{Out, required, string, string_map};
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::{invalid, sdk};
-use crate::aws::{tags, wait_for};
+use crate::aws::error::{deleted, found, invalid, sdk};
+use crate::aws::{finish_create, read_back, tags, wait_for};
 
 /// How long create and delete wait for the gateway (AWS takes a few minutes).
 const WAIT: Duration = Duration::from_secs(900);
@@ -98,7 +98,7 @@ impl ResourceType for NatGateway {
             .and_then(|g| g.nat_gateway_id())
             .ok_or_else(|| ProviderError::other("CreateNatGateway returned no gateway id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             wait_for(
                 &format!("NAT gateway {id} to become available"),
                 WAIT,
@@ -122,14 +122,9 @@ impl ResourceType for NatGateway {
                 },
             )
             .await?;
-            self.read(&id, desired).await?.ok_or_else(|| {
-                ProviderError::other(format!("NAT gateway {id} vanished after create"))
-            })
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(self.read(&id, desired), "NAT gateway", &id, "after create").await
         })
+        .await
     }
 
     async fn update(
@@ -143,9 +138,7 @@ impl ResourceType for NatGateway {
         if changed.iter().any(|c| c == "tags") {
             sync_tags(&ec2, id, prior, desired).await?;
         }
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| ProviderError::other(format!("NAT gateway {id} vanished during update")))
+        read_back(self.read(id, desired), "NAT gateway", id, "during update").await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {

@@ -1,30 +1,16 @@
 //! Small helpers shared by the EC2 networking types (subnet, gateways, route table,
-//! Elastic IP): "not found" as absence, AWS's empty strings as absence, ARNs, and the
-//! retry of calls AWS refuses while dependents are still letting go.
+//! Elastic IP): AWS's empty strings as absence, ARNs, and the retry of calls AWS
+//! refuses while dependents are still letting go. ("Not found" as absence is
+//! [`crate::aws::error::found`].)
 //!
-//! Invariants: only a `NotFound` error kind ever becomes absence; a retried call is
-//! retried only on the error codes named by its caller, within a limit, and a timeout
-//! names what was waited for.
+//! Invariants: a retried call is retried only on the error codes named by its caller,
+//! within a limit, and a timeout names what was waited for.
 
 use std::time::Duration;
 
 use strata_engine::provider::{ErrorKind, ProviderError};
 
 use crate::aws::error::timeout;
-
-/// A read result with "not found" turned into `None`.
-pub(crate) fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// A delete result with "not found" counted as success.
-pub(crate) fn deleted(result: Result<(), ProviderError>) -> Result<(), ProviderError> {
-    found(result).map(|_| ())
-}
 
 /// A string AWS returned, `None` when absent or empty (some endpoints answer `""` for
 /// an unset field).

@@ -22,13 +22,13 @@ use aws_sdk_ec2::types::{Filter, ResourceType as Kind, Route};
 use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type, Value};
 
-use super::net_support::{arn, deleted, found, present};
+use super::net_support::{arn, present};
 use crate::aws::attrs::{
     Out, block_set, blocks, required, string, string_map, string_set, strings,
 };
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::{invalid, sdk};
-use crate::aws::tags;
+use crate::aws::error::{deleted, found, invalid, sdk};
+use crate::aws::{finish_create, read_back, tags};
 
 /// The destination attributes of a `route` block, one of which identifies it.
 const DESTINATIONS: [&str; 3] = [
@@ -106,17 +106,12 @@ impl ResourceType for RouteTable {
             .and_then(|t| t.route_table_id())
             .ok_or_else(|| ProviderError::other("CreateRouteTable returned no route table id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             self.sync_routes(&ec2, &id, desired).await?;
             self.sync_associations(&ec2, &id, desired).await?;
-            self.read(&id, desired).await?.ok_or_else(|| {
-                ProviderError::other(format!("route table {id} vanished after create"))
-            })
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(self.read(&id, desired), "route table", &id, "after create").await
         })
+        .await
     }
 
     async fn update(
@@ -136,9 +131,7 @@ impl ResourceType for RouteTable {
         if changed.iter().any(|c| c == "tags") {
             sync_tags(&ec2, id, prior, desired).await?;
         }
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| ProviderError::other(format!("route table {id} vanished during update")))
+        read_back(self.read(id, desired), "route table", id, "during update").await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {

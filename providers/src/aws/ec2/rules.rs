@@ -408,25 +408,7 @@ pub(crate) async fn sync(
         authorize(ec2, id, direction, &add).await?;
     }
     if !describe.is_empty() {
-        let p = Some(permissions(&describe));
-        match direction {
-            Direction::Ingress => ec2
-                .update_security_group_rule_descriptions_ingress()
-                .group_id(id)
-                .set_ip_permissions(p)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsIngress", e))?,
-            Direction::Egress => ec2
-                .update_security_group_rule_descriptions_egress()
-                .group_id(id)
-                .set_ip_permissions(p)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsEgress", e))?,
-        }
+        update_descriptions(ec2, id, direction, &describe).await?;
     }
     if !remove.is_empty() {
         revoke(ec2, id, direction, &remove).await?;
@@ -466,6 +448,35 @@ pub(crate) async fn authorize(
         .iter()
         .filter_map(|r| r.security_group_rule_id().map(str::to_owned))
         .collect())
+}
+
+/// Sets the descriptions of the rules `atoms` of group `id` (the one thing of a rule
+/// that changes in place).
+pub(crate) async fn update_descriptions(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+    direction: Direction,
+    atoms: &[Atom],
+) -> Result<(), ProviderError> {
+    let p = Some(permissions(atoms));
+    match direction {
+        Direction::Ingress => ec2
+            .update_security_group_rule_descriptions_ingress()
+            .group_id(id)
+            .set_ip_permissions(p)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsIngress", e)),
+        Direction::Egress => ec2
+            .update_security_group_rule_descriptions_egress()
+            .group_id(id)
+            .set_ip_permissions(p)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsEgress", e)),
+    }
 }
 
 /// Revokes `atoms` from group `id`.

@@ -30,14 +30,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType as Kind;
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, BlockSchema, ResourceType, Schema, Type};
 
 use super::rules::{self, Atom};
 use super::{Direction, rule_attributes, sync_tags, tag_specification, tags_of};
 use crate::aws::attrs::{Out, blocks, boolean, required, string, string_map};
-use crate::aws::error::sdk;
-use crate::aws::{tags, wait_for};
+use crate::aws::error::{found, sdk};
+use crate::aws::{delete_attempt, finish_create, read_back, tags, wait_for};
 
 /// The `ec2.security-group` resource type.
 pub struct SecurityGroup {
@@ -86,16 +86,17 @@ impl ResourceType for SecurityGroup {
             .group_id()
             .ok_or_else(|| ProviderError::other("CreateSecurityGroup returned no group id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             self.sync_rules(&ec2, &id, desired).await?;
-            self.read(&id, desired).await?.ok_or_else(|| {
-                ProviderError::other(format!("security group {id} vanished after create"))
-            })
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(
+                self.read(&id, desired),
+                "security group",
+                &id,
+                "after create",
+            )
+            .await
         })
+        .await
     }
 
     async fn update(
@@ -110,9 +111,13 @@ impl ResourceType for SecurityGroup {
             sync_tags(&ec2, id, prior, desired).await?;
         }
         self.sync_rules(&ec2, id, desired).await?;
-        self.read(id, desired).await?.ok_or_else(|| {
-            ProviderError::other(format!("security group {id} vanished during update"))
-        })
+        read_back(
+            self.read(id, desired),
+            "security group",
+            id,
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
@@ -125,17 +130,11 @@ impl ResourceType for SecurityGroup {
             Duration::from_secs(600),
             Duration::from_secs(5),
             || async {
-                match ec2.delete_security_group().group_id(id).send().await {
-                    Ok(_) => Ok(Some(())),
-                    Err(e) => {
-                        let e = sdk("DeleteSecurityGroup", e);
-                        match (e.kind, e.code.as_deref()) {
-                            (ErrorKind::NotFound, _) => Ok(Some(())),
-                            (_, Some("DependencyViolation")) => Ok(None),
-                            _ => Err(e),
-                        }
-                    }
-                }
+                let result = ec2.delete_security_group().group_id(id).send().await;
+                delete_attempt(
+                    result.map_err(|e| sdk("DeleteSecurityGroup", e)),
+                    &["DependencyViolation"],
+                )
             },
         )
         .await
@@ -255,17 +254,14 @@ async fn describe(
     ec2: &aws_sdk_ec2::Client,
     id: &str,
 ) -> Result<Option<aws_sdk_ec2::types::SecurityGroup>, ProviderError> {
-    match ec2.describe_security_groups().group_ids(id).send().await {
-        Ok(out) => Ok(out.security_groups.unwrap_or_default().into_iter().next()),
-        Err(e) => {
-            let e = sdk("DescribeSecurityGroups", e);
-            if e.kind == ErrorKind::NotFound {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let described = found(
+        ec2.describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeSecurityGroups", e)),
+    )?;
+    Ok(described.and_then(|d| d.security_groups.unwrap_or_default().into_iter().next()))
 }
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {

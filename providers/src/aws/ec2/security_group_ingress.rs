@@ -12,48 +12,17 @@
 
 use std::sync::LazyLock;
 
-use async_trait::async_trait;
-use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
-use strata_engine::{ResourceType, Schema};
+use strata_engine::Schema;
 
-use super::{Direction, standalone_rule, standalone_rule_schema};
+use super::standalone_rule::RuleType;
+use super::{Direction, standalone_rule_schema};
 
-/// The `ec2.security-group-ingress` resource type.
-pub struct SecurityGroupIngress {
-    pub(crate) aws: crate::aws::client::Aws,
-}
-
-#[async_trait]
-impl ResourceType for SecurityGroupIngress {
-    fn type_name(&self) -> &'static str {
-        "ec2.security-group-ingress"
-    }
-
-    fn schema(&self) -> &Schema {
-        &SCHEMA
-    }
-
-    async fn read(&self, id: &str, prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
-        standalone_rule::read(&self.aws, Direction::Ingress, id, prior).await
-    }
-
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
-        standalone_rule::create(&self.aws, Direction::Ingress, desired).await
-    }
-
-    async fn update(
-        &self,
-        id: &str,
-        _prior: &Attrs,
-        desired: &Attrs,
-        _changed: &[String],
-    ) -> Result<Observed, ProviderError> {
-        standalone_rule::update(&self.aws, Direction::Ingress, id, desired).await
-    }
-
-    async fn delete(&self, id: &str, prior: &Attrs) -> Result<(), ProviderError> {
-        standalone_rule::delete(&self.aws, Direction::Ingress, id, prior).await
-    }
-}
+/// The `ec2.security-group-ingress` resource type, run by
+/// [`StandaloneRule`](super::StandaloneRule) like its other-direction twin.
+pub(crate) static SECURITY_GROUP_INGRESS: RuleType = RuleType {
+    type_name: "ec2.security-group-ingress",
+    direction: Direction::Ingress,
+    schema: &SCHEMA,
+};
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| standalone_rule_schema(Direction::Ingress));

@@ -1,5 +1,7 @@
 //! The operations of `ec2.security-group-ingress` and `ec2.security-group-egress`: one
-//! rule block managed apart from its group, both directions sharing this code.
+//! rule block managed apart from its group, both directions sharing this code. Each
+//! type's file holds its name, direction and schema ([`RuleType`]); [`StandaloneRule`]
+//! is the resource type of either.
 //!
 //! The engine id is the `sgr-` ids AWS gave the rule (one per peer) joined with commas;
 //! the rule is found again by those ids (DescribeSecurityGroupRules), so rules of the
@@ -8,14 +10,65 @@
 //! list, which replaces it. Only the description changes in place
 //! (UpdateSecurityGroupRuleDescriptions*); everything else is force-new.
 
-use strata_engine::Value;
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
 use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::{ResourceType, Schema, Value};
 
 use super::Direction;
 use super::rules::{self, Atom, Peer, canonical_protocol, peer_attribute};
 use crate::aws::attrs::{Out, int, required, string, string_set};
 use crate::aws::client::Aws;
 use crate::aws::error::{invalid, sdk};
+use crate::aws::{finish_create, read_back};
+
+/// What tells the two standalone rule types apart.
+pub(crate) struct RuleType {
+    pub(crate) type_name: &'static str,
+    pub(crate) direction: Direction,
+    pub(crate) schema: &'static LazyLock<Schema>,
+}
+
+/// The `ec2.security-group-ingress` or `ec2.security-group-egress` resource type, after
+/// its [`RuleType`].
+pub struct StandaloneRule {
+    pub(crate) aws: Aws,
+    pub(crate) rule: &'static RuleType,
+}
+
+#[async_trait]
+impl ResourceType for StandaloneRule {
+    fn type_name(&self) -> &'static str {
+        self.rule.type_name
+    }
+
+    fn schema(&self) -> &Schema {
+        self.rule.schema
+    }
+
+    async fn read(&self, id: &str, prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
+        read(&self.aws, self.rule.direction, id, prior).await
+    }
+
+    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+        create(&self.aws, self.rule.direction, desired).await
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        _prior: &Attrs,
+        desired: &Attrs,
+        _changed: &[String],
+    ) -> Result<Observed, ProviderError> {
+        update(&self.aws, self.rule.direction, id, desired).await
+    }
+
+    async fn delete(&self, id: &str, prior: &Attrs) -> Result<(), ProviderError> {
+        delete(&self.aws, self.rule.direction, id, prior).await
+    }
+}
 
 /// The rules with these ids that still exist (none: the rule is gone).
 async fn find(
@@ -54,7 +107,7 @@ async fn find(
     Ok(found)
 }
 
-pub(crate) async fn read(
+async fn read(
     aws: &Aws,
     direction: Direction,
     id: &str,
@@ -174,11 +227,7 @@ async fn describe_group_peers(
     Ok(())
 }
 
-pub(crate) async fn create(
-    aws: &Aws,
-    direction: Direction,
-    desired: &Attrs,
-) -> Result<Observed, CreateError> {
+async fn create(aws: &Aws, direction: Direction, desired: &Attrs) -> Result<Observed, CreateError> {
     let ec2 = aws.ec2().await?;
     let group = required(desired, "security-group-id")?;
     let atoms = rules::flatten(desired, direction, group);
@@ -197,17 +246,12 @@ pub(crate) async fn create(
             .map_err(|error| CreateError { error, id: None })?;
     }
     let id = ids.join(",");
-    read(aws, direction, &id, desired)
-        .await
-        .and_then(|o| {
-            o.ok_or_else(|| {
-                ProviderError::other(format!("security group rule {id} vanished after create"))
-            })
-        })
-        .map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
-        })
+    let read = read(aws, direction, &id, desired);
+    finish_create(
+        &id,
+        read_back(read, "security group rule", &id, "after create"),
+    )
+    .await
 }
 
 /// The ids of the rules of `group` matching `atoms`.
@@ -241,7 +285,7 @@ async fn by_content(
 }
 
 /// Only the description changes in place.
-pub(crate) async fn update(
+async fn update(
     aws: &Aws,
     direction: Direction,
     id: &str,
@@ -250,32 +294,18 @@ pub(crate) async fn update(
     let ec2 = aws.ec2().await?;
     let group = required(desired, "security-group-id")?;
     let atoms = rules::flatten(desired, direction, group);
-    let p = Some(rules::permissions(&atoms));
-    match direction {
-        Direction::Ingress => ec2
-            .update_security_group_rule_descriptions_ingress()
-            .group_id(group)
-            .set_ip_permissions(p)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsIngress", e))?,
-        Direction::Egress => ec2
-            .update_security_group_rule_descriptions_egress()
-            .group_id(group)
-            .set_ip_permissions(p)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk("UpdateSecurityGroupRuleDescriptionsEgress", e))?,
-    }
-    read(aws, direction, id, desired)
-        .await?
-        .ok_or_else(|| ProviderError::other(format!("security group rule {id} vanished")))
+    rules::update_descriptions(&ec2, group, direction, &atoms).await?;
+    read_back(
+        read(aws, direction, id, desired),
+        "security group rule",
+        id,
+        "during update",
+    )
+    .await
 }
 
 /// Revokes the rule's ids that still exist; none left is success.
-pub(crate) async fn delete(
+async fn delete(
     aws: &Aws,
     direction: Direction,
     id: &str,

@@ -16,11 +16,11 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType as Kind};
 use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
-use super::net_support::{arn, deleted, found, retry_while};
+use super::net_support::{arn, retry_while};
 use crate::aws::attrs::{Out, boolean, required, string, string_map};
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::sdk;
-use crate::aws::{tags, wait_for};
+use crate::aws::error::{deleted, found, sdk};
+use crate::aws::{finish_create, read_back, tags, wait_for};
 
 /// The `ec2.subnet` resource type.
 pub struct Subnet {
@@ -91,7 +91,7 @@ impl ResourceType for Subnet {
             .and_then(|s| s.subnet_id())
             .ok_or_else(|| ProviderError::other("CreateSubnet returned no subnet id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             wait_for(
                 &format!("subnet {id} to become available"),
                 Duration::from_secs(300),
@@ -115,14 +115,9 @@ impl ResourceType for Subnet {
             if boolean(desired, "map-public-ip-on-launch") == Some(true) {
                 set_map_public_ip(&ec2, &id, true).await?;
             }
-            self.read(&id, desired)
-                .await?
-                .ok_or_else(|| ProviderError::other(format!("subnet {id} vanished after create")))
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(self.read(&id, desired), "subnet", &id, "after create").await
         })
+        .await
     }
 
     async fn update(
@@ -140,9 +135,7 @@ impl ResourceType for Subnet {
         if changed.iter().any(|c| c == "tags") {
             sync_tags(&ec2, id, prior, desired).await?;
         }
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| ProviderError::other(format!("subnet {id} vanished during update")))
+        read_back(self.read(id, desired), "subnet", id, "during update").await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {

@@ -17,8 +17,8 @@ use strata_engine::{Attribute, ResourceType, Schema, Type, Value};
 
 use crate::aws::attrs::{Out, boolean, required, string, string_map};
 use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
-use crate::aws::error::sdk;
-use crate::aws::{tags, wait_for};
+use crate::aws::error::{found, sdk};
+use crate::aws::{delete_attempt, finish_create, read_back, tags, wait_for};
 
 /// The `ec2.vpc` resource type.
 pub struct Vpc {
@@ -37,17 +37,17 @@ impl ResourceType for Vpc {
 
     async fn read(&self, id: &str, _prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
         let ec2 = self.aws.ec2().await?;
-        let found = match ec2.describe_vpcs().vpc_ids(id).send().await {
-            Ok(out) => out.vpcs.unwrap_or_default().into_iter().next(),
-            Err(e) => {
-                let e = sdk("DescribeVpcs", e);
-                if e.kind == strata_engine::provider::ErrorKind::NotFound {
-                    return Ok(None);
-                }
-                return Err(e);
-            }
+        let described = found(
+            ec2.describe_vpcs()
+                .vpc_ids(id)
+                .send()
+                .await
+                .map_err(|e| sdk("DescribeVpcs", e)),
+        )?;
+        let Some(vpc) = described.and_then(|d| d.vpcs.unwrap_or_default().into_iter().next())
+        else {
+            return Ok(None);
         };
-        let Some(vpc) = found else { return Ok(None) };
         let by_vpc = || Filter::builder().name("vpc-id").values(id).build();
         let (dns_support, dns_hostnames, main_table, default_group, default_acl) = tokio::try_join!(
             async {
@@ -164,7 +164,7 @@ impl ResourceType for Vpc {
             .and_then(|v| v.vpc_id())
             .ok_or_else(|| ProviderError::other("CreateVpc returned no VPC id"))?
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             wait_for(
                 &format!("VPC {id} to become available"),
                 Duration::from_secs(300),
@@ -187,14 +187,9 @@ impl ResourceType for Vpc {
             // A new VPC has DNS support on and DNS hostnames off.
             self.set_dns(&ec2, &id, &Attrs::from(defaults()), desired)
                 .await?;
-            self.read(&id, desired)
-                .await?
-                .ok_or_else(|| ProviderError::other(format!("VPC {id} vanished after create")))
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
+            read_back(self.read(&id, desired), "VPC", &id, "after create").await
         })
+        .await
     }
 
     async fn update(
@@ -209,9 +204,7 @@ impl ResourceType for Vpc {
             sync_tags(&ec2, id, prior, desired).await?;
         }
         self.set_dns(&ec2, id, prior, desired).await?;
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| ProviderError::other(format!("VPC {id} vanished during update")))
+        read_back(self.read(id, desired), "VPC", id, "during update").await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
@@ -223,17 +216,11 @@ impl ResourceType for Vpc {
             Duration::from_secs(300),
             Duration::from_secs(3),
             || async {
-                match ec2.delete_vpc().vpc_id(id).send().await {
-                    Ok(_) => Ok(Some(())),
-                    Err(e) => {
-                        let e = sdk("DeleteVpc", e);
-                        match (e.kind, e.code.as_deref()) {
-                            (strata_engine::provider::ErrorKind::NotFound, _) => Ok(Some(())),
-                            (_, Some("DependencyViolation")) => Ok(None),
-                            _ => Err(e),
-                        }
-                    }
-                }
+                let result = ec2.delete_vpc().vpc_id(id).send().await;
+                delete_attempt(
+                    result.map_err(|e| sdk("DeleteVpc", e)),
+                    &["DependencyViolation"],
+                )
             },
         )
         .await

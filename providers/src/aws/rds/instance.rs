@@ -34,7 +34,7 @@ use strata_engine::{Attribute, Constraint, ResourceType, Schema, Type};
 use crate::aws::attrs::{Out, boolean, int, required, string, string_map, string_set, strings};
 use crate::aws::error::{invalid, sdk};
 use crate::aws::rds::{as_written, sync_tags, tags_of, to_tags};
-use crate::aws::{tags, wait_for};
+use crate::aws::{finish_create, tags, wait_for};
 
 /// How long an instance may take to become available after a create or restore.
 const CREATE_LIMIT: Duration = Duration::from_secs(60 * 60);
@@ -77,7 +77,7 @@ impl ResourceType for Instance {
             .db_instance_identifier()
             .unwrap_or(identifier)
             .to_owned();
-        let finish = async {
+        finish_create(&id, async {
             wait_available(&rds, &id, true, CREATE_LIMIT, "to be created").await?;
             let current = self.read(&id, desired).await?.ok_or_else(|| gone(&id))?;
             // A restore cannot set the password: it is set now. A new instance got it
@@ -89,11 +89,8 @@ impl ResourceType for Instance {
                 wait_available(&rds, &id, true, MODIFY_LIMIT, "to apply its settings").await?;
             }
             self.read(&id, desired).await?.ok_or_else(|| gone(&id))
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
         })
+        .await
     }
 
     async fn update(

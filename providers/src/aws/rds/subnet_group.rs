@@ -23,7 +23,7 @@ use strata_engine::{Attribute, ResourceType, Schema, Type, Value};
 use crate::aws::attrs::{Out, required, string, string_map, string_set, strings, tags_value};
 use crate::aws::error::sdk;
 use crate::aws::rds::{as_written, current_tags, sync_tags, to_tags};
-use crate::aws::tags;
+use crate::aws::{finish_create, read_back, tags};
 
 /// The `rds.subnet-group` resource type.
 pub struct SubnetGroup {
@@ -82,17 +82,8 @@ impl ResourceType for SubnetGroup {
             .and_then(|g| g.db_subnet_group_name())
             .unwrap_or(name)
             .to_owned();
-        self.read(&id, desired)
-            .await
-            .and_then(|o| {
-                o.ok_or_else(|| {
-                    ProviderError::other(format!("DB subnet group {id} vanished after create"))
-                })
-            })
-            .map_err(|error| CreateError {
-                error,
-                id: Some(id.clone()),
-            })
+        let read = self.read(&id, desired);
+        finish_create(&id, read_back(read, "DB subnet group", &id, "after create")).await
     }
 
     async fn update(
@@ -131,9 +122,13 @@ impl ResourceType for SubnetGroup {
             // made to match the spec (or unchanged, and then equal to it).
             return Ok(observed(id, group, desired, tags_value(wanted_tags)));
         }
-        self.read(id, desired).await?.ok_or_else(|| {
-            ProviderError::other(format!("DB subnet group {id} vanished during update"))
-        })
+        read_back(
+            self.read(id, desired),
+            "DB subnet group",
+            id,
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {

@@ -40,7 +40,7 @@ use crate::aws::attrs::{
     Out, block, block_set, blocks, boolean, int, required, string, string_map, strings, tags_value,
 };
 use crate::aws::error::sdk;
-use crate::aws::tags;
+use crate::aws::{finish_create, read_back, tags};
 
 /// The `s3.bucket` resource type.
 pub struct Bucket {
@@ -240,16 +240,11 @@ impl ResourceType for Bucket {
             );
         }
         call.send().await.map_err(|e| sdk("CreateBucket", e))?;
-        let finish = async {
+        finish_create(&name, async {
             self.configure(&s3, &name, desired, SETTINGS, true).await?;
-            self.read(&name, desired)
-                .await?
-                .ok_or_else(|| ProviderError::other(format!("bucket {name} vanished after create")))
-        };
-        finish.await.map_err(|error| CreateError {
-            error,
-            id: Some(name.clone()),
+            read_back(self.read(&name, desired), "bucket", &name, "after create").await
         })
+        .await
     }
 
     async fn update(
@@ -266,9 +261,7 @@ impl ResourceType for Bucket {
             .filter(|s| changed.iter().any(|c| c == s))
             .collect();
         self.configure(&s3, id, desired, &names, false).await?;
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| ProviderError::other(format!("bucket {id} vanished during update")))
+        read_back(self.read(id, desired), "bucket", id, "during update").await
     }
 
     async fn delete(&self, id: &str, prior: &Attrs) -> Result<(), ProviderError> {

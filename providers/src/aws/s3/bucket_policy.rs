@@ -20,6 +20,7 @@ use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Ty
 
 use crate::aws::attrs::{Out, block, blocks, required, string, strings};
 use crate::aws::error::{invalid, sdk};
+use crate::aws::{finish_create, read_back};
 
 /// The `s3.bucket-policy` resource type.
 pub struct BucketPolicy {
@@ -85,17 +86,12 @@ impl ResourceType for BucketPolicy {
     async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
         let bucket = required(desired, "bucket")?.to_owned();
         self.put(&bucket, desired).await?;
-        let observed = self.read(&bucket, desired).await.and_then(|o| {
-            o.ok_or_else(|| {
-                ProviderError::other(format!(
-                    "the policy of bucket {bucket} vanished after create"
-                ))
-            })
-        });
-        observed.map_err(|error| CreateError {
-            error,
-            id: Some(bucket.clone()),
-        })
+        let read = self.read(&bucket, desired);
+        finish_create(
+            &bucket,
+            read_back(read, "the policy of bucket", &bucket, "after create"),
+        )
+        .await
     }
 
     async fn update(
@@ -106,9 +102,13 @@ impl ResourceType for BucketPolicy {
         _changed: &[String],
     ) -> Result<Observed, ProviderError> {
         self.put(id, desired).await?;
-        self.read(id, desired).await?.ok_or_else(|| {
-            ProviderError::other(format!("the policy of bucket {id} vanished during update"))
-        })
+        read_back(
+            self.read(id, desired),
+            "the policy of bucket",
+            id,
+            "during update",
+        )
+        .await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {

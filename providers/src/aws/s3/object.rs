@@ -36,7 +36,7 @@ use strata_engine::{Attribute, Constraint, ResourceType, Schema, Type, Value};
 
 use crate::aws::attrs::{Out, required, string, string_map, tags_value};
 use crate::aws::error::{invalid, sdk};
-use crate::aws::tags;
+use crate::aws::{finish_create, read_back, tags};
 
 /// The `s3.object` resource type.
 pub struct Object {
@@ -73,27 +73,23 @@ impl ResourceType for Object {
         let id = format!("{bucket}/{key}");
         if is_prefix(key) {
             let folder = self.folder_source(desired)?;
-            let result = async {
+            // Some files may be uploaded before a failure: the id lets delete find them.
+            return finish_create(&id, async {
                 self.sync_folder(&id, bucket, key, &folder, desired, &BTreeMap::new(), true)
                     .await?;
-                self.read(&id, desired).await?.ok_or_else(|| {
-                    ProviderError::other(format!("the objects of {id} vanished after create"))
-                })
-            };
-            // Some files may be uploaded before a failure: the id lets delete find them.
-            return result.await.map_err(|error| CreateError {
-                error,
-                id: Some(id.clone()),
-            });
+                read_back(
+                    self.read(&id, desired),
+                    "the objects of",
+                    &id,
+                    "after create",
+                )
+                .await
+            })
+            .await;
         }
         self.put_file(bucket, key, desired).await?;
-        let observed = self.read(&id, desired).await.and_then(|o| {
-            o.ok_or_else(|| ProviderError::other(format!("object {id} vanished after create")))
-        });
-        observed.map_err(|error| CreateError {
-            error,
-            id: Some(id.clone()),
-        })
+        let read = self.read(&id, desired);
+        finish_create(&id, read_back(read, "object", &id, "after create")).await
     }
 
     async fn update(
@@ -114,9 +110,7 @@ impl ResourceType for Object {
         } else {
             self.put_file(bucket, key, desired).await?;
         }
-        self.read(id, desired)
-            .await?
-            .ok_or_else(|| ProviderError::other(format!("object {id} vanished during update")))
+        read_back(self.read(id, desired), "object", id, "during update").await
     }
 
     async fn delete(&self, id: &str, _prior: &Attrs) -> Result<(), ProviderError> {
