@@ -31,7 +31,7 @@ test: emulator
 # The demo: specs/digidex against the local emulator — plan, apply, a second plan with no
 # changes, the outputs, destroy (scripts/demo.sh prints each command before running it).
 demo: emulator
-	$(CARGO) build -p strata -p strata-testkit --bins
+	$(CARGO) build -p strata -p strata-seed --bins
 	scripts/demo.sh
 
 lint:

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use strata_testkit::seed;
+use strata_seed as seed;
 
 const REGION: &str = "eu-west-3";
 

@@ -1,10 +1,11 @@
-//! Planning at scale: generates projects of 1,000 and 10,000 resources with realistic
-//! reference density (every resource refers to one or two others, a third across
-//! stacks; templates, blocks, tags) and prints, per size: read+parse, check, graph,
-//! a plan against an empty state (everything to create), a plan without refresh
-//! against a state holding every resource (the daily re-plan: nothing to do), reading
-//! and writing that state file, then the 10k/1k growth ratio and the peak memory of
-//! the re-plan. Run with `cargo bench -p strata-engine --bench plan` (`make bench-plan`).
+//! Planning at scale: generates projects of 1,000, 10,000 and 50,000 resources with
+//! realistic reference density (every resource refers to one or two others, a third
+//! across stacks; templates, blocks, tags) and prints, per size: read+parse, check,
+//! graph, a plan against an empty state (everything to create) and its rendering as
+//! human text, JSON and markdown, a plan without refresh against a state holding every
+//! resource (the daily re-plan: nothing to do), reading and writing that state file,
+//! the peak memory of the process, then the growth ratios between sizes. Run with
+//! `cargo bench -p strata-engine --bench plan` (`make bench-plan`).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -28,6 +29,7 @@ use strata_state::LocalStore;
 use support::memory::Cloud;
 
 const STACKS: usize = 20;
+const SIZES: [usize; 3] = [1_000, 10_000, 50_000];
 
 /// Writes a project of about `n` resources into `dir`: STACKS files, one stack each.
 fn generate(dir: &Path, n: usize) {
@@ -82,6 +84,9 @@ struct Figures {
     state_read: Duration,
     state_write: Duration,
     state_bytes: u64,
+    render_human: Duration,
+    render_json: Duration,
+    render_markdown: Duration,
     /// Peak resident memory of a process doing all of the above, in MB.
     peak_mb: f64,
 }
@@ -96,6 +101,9 @@ impl Figures {
             self.replan,
             self.state_read,
             self.state_write,
+            self.render_human,
+            self.render_json,
+            self.render_markdown,
         ];
         let mut out = format!("{} {} {}", self.resources, self.state_bytes, self.peak_mb);
         for x in d {
@@ -118,6 +126,9 @@ impl Figures {
             replan: d(7),
             state_read: d(8),
             state_write: d(9),
+            render_human: d(10),
+            render_json: d(11),
+            render_markdown: d(12),
         }
     }
 
@@ -220,6 +231,17 @@ fn measure(dir: &Path) -> Figures {
         .expect("plan");
     let plan_create = t.elapsed();
     assert_eq!(create.counts().create, checked.resources.len());
+    let t = Instant::now();
+    let human = strata_engine::render::human(&create, false);
+    let render_human = t.elapsed();
+    let t = Instant::now();
+    let json = serde_json::to_string(&strata_engine::render::json(&create)).unwrap();
+    let render_json = t.elapsed();
+    let t = Instant::now();
+    let markdown = strata_engine::render::markdown(&create);
+    let render_markdown = t.elapsed();
+    assert!(human.len() > checked.resources.len() && json.len() > human.len() / 4);
+    assert!(!markdown.is_empty());
 
     let mut written = state.clone();
     let t = Instant::now();
@@ -235,6 +257,9 @@ fn measure(dir: &Path) -> Figures {
         state_read,
         state_write,
         state_bytes: std::fs::metadata(&state_file).map(|m| m.len()).unwrap_or(0),
+        render_human,
+        render_json,
+        render_markdown,
         peak_mb,
     }
 }
@@ -281,7 +306,7 @@ fn main() {
     }
     let root = std::env::temp_dir().join(format!("strata-bench-plan-{}", std::process::id()));
     let mut rows = Vec::new();
-    for n in [1_000, 10_000] {
+    for n in SIZES {
         let dir = root.join(n.to_string());
         generate(&dir, n);
         let bytes: u64 = std::fs::read_dir(&dir)
@@ -307,7 +332,7 @@ fn main() {
         }
     );
     println!(
-        "{:>9} {:>7} {:>7} {:>7} {:>6} {:>8} {:>7} {:>7} {:>8} {:>8} {:>9} {:>8}",
+        "{:>9} {:>8} {:>7} {:>7} {:>6} {:>8} {:>7} {:>7} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8}",
         "resources",
         "spec KiB",
         "load",
@@ -319,11 +344,14 @@ fn main() {
         "st-write",
         "st KiB",
         "plan total",
+        "r-human",
+        "r-json",
+        "r-md",
         "peak MB"
     );
     for (_, bytes, f) in &rows {
         println!(
-            "{:>9} {:>7} {:>7.1} {:>7.1} {:>6.1} {:>8.1} {:>7.1} {:>7.1} {:>8.1} {:>8} {:>9.1} {:>8.0}",
+            "{:>9} {:>8} {:>7.1} {:>7.1} {:>6.1} {:>8.1} {:>7.1} {:>7.1} {:>8.1} {:>8} {:>10.1} {:>8.1} {:>8.1} {:>8.1} {:>8.0}",
             f.resources,
             bytes / 1024,
             ms(f.load),
@@ -335,14 +363,25 @@ fn main() {
             ms(f.state_write),
             f.state_bytes / 1024,
             ms(f.replan_total()),
+            ms(f.render_human),
+            ms(f.render_json),
+            ms(f.render_markdown),
             f.peak_mb
         );
     }
-    let (small, large) = (&rows[0].2, &rows[1].2);
-    let ratio = large.replan_total().as_secs_f64() / small.replan_total().as_secs_f64();
-    let per = (large.resources as f64) / (small.resources as f64);
     println!(
-        "plan total = load + check + graph + state read + re-plan without refresh (what `strata plan --no-refresh` does)"
+        "plan total = load + check + graph + state read + re-plan without refresh (what `strata plan --no-refresh` does); r-* render the all-new plan"
     );
-    println!("growth 10k/1k: {ratio:.2}x for {per:.0}x the resources (linear is {per:.0}x)");
+    for pair in rows.windows(2) {
+        let (small, large) = (&pair[0].2, &pair[1].2);
+        let ratio = large.replan_total().as_secs_f64() / small.replan_total().as_secs_f64();
+        let per = (large.resources as f64) / (small.resources as f64);
+        println!(
+            "growth {}/{}: plan total {ratio:.2}x for {per:.1}x the resources ({:.2}x linear), peak memory {:.2}x",
+            large.resources,
+            small.resources,
+            ratio / per,
+            large.peak_mb / small.peak_mb
+        );
+    }
 }

@@ -257,7 +257,23 @@ fn internet_gateway_lifecycle() {
         env.assert_no_changes().await;
 
         // ec2.internet-gateway has no force-new attribute (an attachment change is in
-        // place), so there is no replacement to check here.
+        // place): the replacement path is taken with --replace. The new gateway is
+        // attached to the same VPC once the old one is detached and deleted.
+        let (plan, _) = env.apply_replacing("net.igw").await;
+        Env::assert_action(&plan, "net.igw", Action::Replace);
+        let old = id;
+        let id = env.id("net.igw");
+        assert_ne!(id, old);
+        assert!(
+            ec2.describe_internet_gateways()
+                .internet_gateway_ids(&old)
+                .send()
+                .await
+                .is_err(),
+            "the replaced gateway remains"
+        );
+        assert_eq!(attached(&ec2, &id).await, vec![vpc_b.clone()]);
+        env.assert_no_changes().await;
 
         // destroy → gone, detached first (a VPC with an attached gateway cannot go)
         env.destroy().await;
@@ -644,7 +660,26 @@ fn elastic_ip_lifecycle() {
         env.assert_no_changes().await;
 
         // `domain` is the only force-new attribute and `vpc` its only value (EC2-Classic
-        // addresses are gone), so there is no replacement to check here.
+        // addresses are gone): the replacement path is taken with --replace, and the new
+        // address takes over the association.
+        let (plan, _) = env.apply_replacing("net.ip").await;
+        Env::assert_action(&plan, "net.ip", Action::Replace);
+        let old = id;
+        let id = env.id("net.ip");
+        assert_ne!(id, old);
+        assert!(
+            ec2.describe_addresses()
+                .allocation_ids(&old)
+                .send()
+                .await
+                .map_or(true, |o| o.addresses().is_empty()),
+            "the replaced address remains"
+        );
+        assert_eq!(
+            address(&ec2, &id).await.network_interface_id(),
+            Some(eni.as_str())
+        );
+        env.assert_no_changes().await;
 
         // destroy → gone: the association is removed, the address released
         env.write(&eip_spec(None, "data"));

@@ -8,7 +8,6 @@
 //! start it fails with a message naming `make test`, which installs it.
 //! Invariant: the emulator only ever listens on 127.0.0.1.
 
-pub mod seed;
 pub mod snapshot;
 
 use std::io::{Read, Write};

@@ -1,5 +1,5 @@
 //! `seed-digidex --endpoint URL [--region R]`: puts into the local emulator what the
-//! digidex spec needs to exist before its first apply (see `strata_testkit::seed`).
+//! digidex spec needs to exist before its first apply (see the `strata-seed` crate).
 
 fn main() -> std::process::ExitCode {
     let mut endpoint = None;
@@ -25,7 +25,7 @@ fn main() -> std::process::ExitCode {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    match runtime.block_on(strata_testkit::seed::digidex(&endpoint, &region)) {
+    match runtime.block_on(strata_seed::digidex(&endpoint, &region)) {
         Ok(done) => {
             for d in done {
                 println!("seeded {d}");
