@@ -253,7 +253,29 @@ pub fn stdout_color() -> bool {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// What a panic says to the user: a bug report, not a Rust backtrace.
+fn bug_report(message: &str, location: Option<String>) -> String {
+    let at = location.map(|l| format!(" (at {l})")).unwrap_or_default();
+    format!(
+        "strata: internal error: {message}{at}\n\
+         This is a bug in strata, not in your spec. The state is written after every \
+         completed operation, so it is valid and records everything that finished.\n\
+         Please report it with the command you ran and this message; \
+         RUST_BACKTRACE=1 adds a backtrace.\n"
+    )
+}
+
 fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let message = strata_engine::apply::panic_message(info.payload());
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        eprint!("{}", bug_report(&message, location));
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            eprintln!("{}", std::backtrace::Backtrace::force_capture());
+        }
+    }));
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { dir, env, format } => {
@@ -329,5 +351,22 @@ fn main() -> ExitCode {
         Command::ForceUnlock { dir, env, lock_id } => {
             commands::force_unlock::run(&dir, &env, &lock_id)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bug_report;
+
+    #[test]
+    fn a_panic_reads_as_a_bug_report_with_its_message_and_place() {
+        let text = bug_report("index out of bounds", Some("engine/src/x.rs:3".into()));
+        assert!(
+            text.starts_with(
+                "strata: internal error: index out of bounds (at engine/src/x.rs:3)\n"
+            )
+        );
+        assert!(text.contains("This is a bug in strata, not in your spec"));
+        assert!(text.contains("Please report it"));
     }
 }

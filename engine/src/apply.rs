@@ -474,6 +474,9 @@ impl Run<'_> {
             .filter(|&i| walk.waiting_on[i] == 0)
             .collect();
         let mut running: JoinSet<OpResult> = JoinSet::new();
+        // Which node each running task is for, and since when: a task that panics
+        // returns no result to say so.
+        let mut spawned: HashMap<tokio::task::Id, (usize, Instant)> = HashMap::new();
         let mut cancel_reported = false;
         loop {
             let stopping = cancel.is_cancelled() || self.report.state_error.is_some();
@@ -496,7 +499,8 @@ impl Run<'_> {
                     Some((ci, op)) => match self.start(node, ci, op, progress) {
                         Ok(fut) => {
                             walk.status[node] = NodeStatus::Running;
-                            running.spawn(fut);
+                            let task = running.spawn(fut);
+                            spawned.insert(task.id(), (node, Instant::now()));
                         }
                         Err(diagnostic) => {
                             let change = &self.plan.changes[ci];
@@ -519,14 +523,38 @@ impl Run<'_> {
                 continue;
             }
             let joined = tokio::select! {
-                joined = running.join_next() => joined,
+                joined = running.join_next_with_id() => joined,
                 _ = cancel.cancelled(), if !cancel.is_cancelled() => continue,
             };
             let Some(joined) = joined else { continue };
             let result = match joined {
-                Ok(result) => result,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(e) => panic!("an apply operation was aborted: {e}"),
+                Ok((task, result)) => {
+                    spawned.remove(&task);
+                    result
+                }
+                // A provider that panics is a bug in strata: that one operation fails
+                // (the panic hook has said so), and the run goes on and saves the state.
+                Err(e) => {
+                    let (node, started) = spawned
+                        .remove(&e.id())
+                        .expect("every spawned operation is known");
+                    let what = if e.is_panic() {
+                        panic_message(&*e.into_panic())
+                    } else {
+                        e.to_string()
+                    };
+                    OpResult {
+                        node,
+                        elapsed: started.elapsed(),
+                        outcome: Outcome::Failed(ProviderError::new(
+                            ErrorKind::Other,
+                            Some("StrataBug".into()),
+                            format!(
+                                "the operation panicked ({what}); this is a bug in strata, please report it. If it was a create, check the cloud for a resource it may have made"
+                            ),
+                        )),
+                    }
+                }
             };
             self.finish(&mut walk, result, &mut ready, progress);
         }
@@ -1073,6 +1101,15 @@ impl Run<'_> {
             self.save();
         }
     }
+}
+
+/// The text a panic was raised with (`panic!("...")`), when it has one.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
 }
 
 fn sensitive(schema: Option<&Schema>, attribute: &str) -> bool {

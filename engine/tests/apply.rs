@@ -547,6 +547,41 @@ async fn a_failure_skips_its_dependents_only_and_the_state_records_what_exists()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_panics_fails_its_operation_only_and_the_state_stays_valid() {
+    let h = Harness::new(SPEC);
+    h.cloud.panic_on(Op::Create, "cidr-block", "10.0.0.0/24");
+    let (_, report) = h.apply().await;
+    let failed: Vec<_> = report.failed.iter().map(|f| f.address.as_str()).collect();
+    assert_eq!(failed, ["network.a"]);
+    let message = &report.failed[0].diagnostic.message;
+    assert!(message.contains("StrataBug"), "{message}");
+    assert!(message.contains("injected panic in create"), "{message}");
+    assert!(message.contains("bug in strata"), "{message}");
+    // Independent work finished and was saved; the state file is valid and unlocked.
+    assert_eq!(
+        addresses(&h.state()),
+        ["network.b", "network.main"].map(String::from).into()
+    );
+    assert_state_matches_cloud(&h);
+    assert!(!h.store().lock_path().exists(), "the lock is released");
+
+    // A read that panics leaves the resource unknown, never deleted or replaced.
+    h.cloud.clear_faults();
+    h.apply().await;
+    h.cloud.panic_on(Op::Read, "cidr-block", "10.0.1.0/24");
+    let plan = h.plan_default().await;
+    let b = plan.change("network.b").unwrap();
+    assert_eq!(b.action, Action::NoOp);
+    assert!(
+        b.refresh_error
+            .as_deref()
+            .is_some_and(|e| e.contains("the read panicked")),
+        "{:?}",
+        b.refresh_error
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_that_half_succeeds_is_recorded_tainted_and_replaced() {
     let h = Harness::new(SPEC);
     h.cloud.fail_after_create("bucket", "site");

@@ -324,6 +324,7 @@ async fn refresh(
 ) -> HashMap<String, Refreshed> {
     let permits = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut tasks = JoinSet::new();
+    let mut addresses = HashMap::new();
     for (address, record) in &state.resources {
         if record.mode != Mode::Managed || !selection.state.contains(address) {
             continue;
@@ -335,24 +336,40 @@ async fn refresh(
         let id = record.id.clone();
         let prior = plain_inputs(record);
         let permits = permits.clone();
-        tasks.spawn(async move {
+        let task = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let outcome = match ty.read(&id, &prior).await {
+            match ty.read(&id, &prior).await {
                 Ok(Some(observed)) => Refreshed::Found(observed),
                 Ok(None) => Refreshed::Gone,
                 Err(e) => Refreshed::Failed(e),
-            };
-            (address, outcome)
+            }
         });
+        addresses.insert(task.id(), address);
     }
     let mut out = HashMap::new();
-    while let Some(joined) = tasks.join_next().await {
+    while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
-            Ok((address, outcome)) => {
-                out.insert(address, outcome);
+            Ok((task, outcome)) => {
+                out.insert(addresses.remove(&task).expect("a spawned read"), outcome);
             }
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => {}
+            // A read that panics is a bug in strata: the resource is unknown, as after
+            // any failed read, and the plan goes on.
+            Err(e) => {
+                let address = addresses.remove(&e.id()).expect("a spawned read");
+                let what = if e.is_panic() {
+                    crate::apply::panic_message(&*e.into_panic())
+                } else {
+                    e.to_string()
+                };
+                let error = ProviderError::new(
+                    crate::provider::ErrorKind::Other,
+                    Some("StrataBug".into()),
+                    format!(
+                        "the read panicked ({what}); this is a bug in strata, please report it"
+                    ),
+                );
+                out.insert(address, Refreshed::Failed(error));
+            }
         }
     }
     out

@@ -36,6 +36,8 @@ struct Fault {
     value: Value,
     /// For create: make the resource, then fail (a waiter timing out).
     after_effect: bool,
+    /// Panic instead of returning an error (a bug in a provider).
+    panics: bool,
 }
 
 #[derive(Default)]
@@ -68,6 +70,18 @@ impl Cloud {
             attribute: attribute.into(),
             value: value.into(),
             after_effect: false,
+            panics: false,
+        });
+    }
+
+    /// `op` panics for resources whose `attribute` is `value`.
+    pub fn panic_on(&self, op: Op, attribute: &str, value: impl Into<Value>) {
+        self.inner.lock().unwrap().faults.push(Fault {
+            op,
+            attribute: attribute.into(),
+            value: value.into(),
+            after_effect: false,
+            panics: true,
         });
     }
 
@@ -78,6 +92,7 @@ impl Cloud {
             attribute: attribute.into(),
             value: value.into(),
             after_effect: true,
+            panics: false,
         });
     }
 
@@ -229,6 +244,11 @@ impl ResourceType for MemoryType {
     async fn read(&self, id: &str, _prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
         let stored = self.cloud.get(id);
         if let Some(attrs) = &stored
+            && self.cloud.fault(Op::Read, attrs).is_some_and(|f| f.panics)
+        {
+            panic!("injected panic in read");
+        }
+        if let Some(attrs) = &stored
             && self.cloud.fault(Op::Read, attrs).is_some()
         {
             return Err(ProviderError::new(
@@ -243,6 +263,11 @@ impl ResourceType for MemoryType {
     async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
         self.cloud.work().await;
         let fault = self.cloud.fault(Op::Create, desired);
+        if let Some(f) = &fault
+            && f.panics
+        {
+            panic!("injected panic in create");
+        }
         if let Some(f) = &fault
             && !f.after_effect
         {
