@@ -914,6 +914,60 @@ stack storage {{
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_changed_outside_strata_is_never_shown_or_stored_in_plain() {
+    let h = Harness::new(
+        r#"
+variable secret type=string sensitive=#true
+stack storage {
+    store.bucket site {
+        bucket "site"
+        tags Owner="${var.secret}"
+    }
+}
+"#,
+    );
+    h.apply().await;
+    let id = h.state().resources["storage.site"].id.clone();
+    assert!(h.state().resources["storage.site"].inputs["tags"].is_sensitive());
+    // Someone rotates the value in the console.
+    let rotated = "rotated-in-the-console-0042";
+    h.cloud.modify(
+        &id,
+        "tags",
+        Value::Map([("Owner".to_owned(), Value::from(rotated))].into()),
+    );
+    let plan = h.plan_default().await;
+    assert!(!plan.drift.is_empty(), "the change is drift");
+    let drifted = &plan.drift[0].attributes[0];
+    assert_eq!(
+        (&drifted.before, &drifted.after),
+        (&Shown::Sensitive, &Shown::Sensitive)
+    );
+    let site = plan.change("storage.site").unwrap();
+    assert_eq!(site.action, Action::Update);
+    assert_eq!(site.attributes[0].before, Shown::Sensitive);
+    for text in [
+        serde_json::to_string(&plan).unwrap(),
+        strata_engine::render::human(&plan, false),
+        strata_engine::render::markdown(&plan),
+        serde_json::to_string(&strata_engine::render::json(&plan)).unwrap(),
+    ] {
+        assert!(!text.contains(rotated) && !text.contains("hunter2-very-secret"));
+    }
+    h.apply().await;
+    let file = std::fs::read_to_string(h.state_path()).unwrap();
+    assert!(
+        !file.contains(rotated),
+        "the rotated value reached the state"
+    );
+    assert!(!file.contains("hunter2-very-secret"));
+    assert_eq!(
+        h.cloud.get(&id).unwrap()["tags"],
+        Value::Map([("Owner".to_owned(), Value::from("hunter2-very-secret"))].into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_deletes_everything_dependents_first() {
     let h = Harness::new(SPEC);
     h.apply().await;

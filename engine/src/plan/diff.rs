@@ -92,9 +92,17 @@ pub fn diff_resource(
         if forces {
             forcing.push(name.clone());
         }
+        // Hidden when the schema says so, or when either side is a secret by origin.
+        let hidden = sensitive(name)
+            || wanted.is_some_and(|e| e.sensitive)
+            || prior
+                .record
+                .inputs
+                .get(name)
+                .is_some_and(StoredValue::is_sensitive);
         attributes.push(AttrDiff {
             name: name.clone(),
-            before: before.shown(sensitive(name)),
+            before: before.shown(hidden),
             after: match wanted {
                 Some(e) => shown_desired(schema, name, e),
                 None => Shown::Absent,
@@ -146,11 +154,14 @@ pub fn drift(schema: &Schema, record: &ResourceState, observed: &Attrs) -> Vec<A
         if stored.matches(now) || matches!(stored, StoredValue::Plain(p) if same(p, now)) {
             continue;
         }
+        // A value applied as sensitive (from a secret variable) stays hidden whatever
+        // the cloud holds now, even where the schema does not mark the attribute.
+        let hidden = attr.sensitive || stored.is_sensitive();
         let before = Before::Stored(stored);
         out.push(AttrDiff {
             name: name.clone(),
-            before: before.shown(attr.sensitive),
-            after: if attr.sensitive {
+            before: before.shown(hidden),
+            after: if hidden {
                 Shown::Sensitive
             } else {
                 Shown::Known(now.clone())

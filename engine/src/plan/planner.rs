@@ -885,10 +885,12 @@ fn refreshed_record(
         let same = slot.get(k).is_some_and(|s| {
             s.matches(v) || matches!(s, StoredValue::Plain(p) if diff::same(p, v))
         });
+        // What was applied as a secret stays a digest when the cloud changed it.
+        let was_secret = slot.get(k).is_some_and(StoredValue::is_sensitive);
         if !same {
             slot.insert(
                 k.clone(),
-                if sensitive {
+                if sensitive || was_secret {
                     StoredValue::sensitive(v)
                 } else {
                     StoredValue::plain(v.clone())
