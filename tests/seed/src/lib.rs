@@ -280,3 +280,51 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
     }
     Ok(left)
 }
+
+/// Puts a SecureString parameter, as a person would by hand.
+pub async fn put_secure_parameter(
+    endpoint: &str,
+    region: &str,
+    name: &str,
+    value: &str,
+) -> Result<(), String> {
+    let config = config(endpoint, region).await;
+    aws_sdk_ssm::Client::new(&config)
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("putting SSM parameter {name}: {e:?}"))
+}
+
+/// The body of an S3 object, as text.
+pub async fn object_text(
+    endpoint: &str,
+    region: &str,
+    bucket: &str,
+    key: &str,
+) -> Result<String, String> {
+    let config = config(endpoint, region).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let object = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| format!("getting s3://{bucket}/{key}: {e:?}"))?;
+    let bytes = object
+        .body
+        .collect()
+        .await
+        .map_err(|e| format!("reading s3://{bucket}/{key}: {e}"))?;
+    String::from_utf8(bytes.to_vec()).map_err(|e| format!("s3://{bucket}/{key} is not text: {e}"))
+}
