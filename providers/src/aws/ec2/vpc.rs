@@ -239,11 +239,13 @@ impl Vpc {
     ) -> Result<(), ProviderError> {
         use aws_sdk_ec2::types::AttributeBooleanValue as B;
         for name in ["enable-dns-support", "enable-dns-hostnames"] {
-            let want = boolean(desired, name);
-            if want.is_none() || want == boolean(current, name) {
+            let Some(want) = boolean(desired, name) else {
+                continue;
+            };
+            if Some(want) == boolean(current, name) {
                 continue;
             }
-            let value = B::builder().value(want.unwrap()).build();
+            let value = B::builder().value(want).build();
             let call = ec2.modify_vpc_attribute().vpc_id(id);
             let call = if name == "enable-dns-support" {
                 call.enable_dns_support(value)
