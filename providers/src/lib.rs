@@ -21,25 +21,22 @@ pub fn registry() -> Registry {
     registry
 }
 
-/// Whether `environment` can reach AWS at all (a region, credentials), checked before a
-/// command touches any resource so that missing credentials are one clear error.
-pub async fn check_access(
-    environment: &strata_engine::spec::Environment,
-    root: &std::path::Path,
-) -> Result<(), aws::client::AccessProblem> {
-    aws::client::Aws::new(aws::client::Settings::of(environment, root))
-        .check_access()
-        .await
+/// One environment's AWS handle and the registry whose types share it.
+pub struct Connection {
+    pub registry: Registry,
+    /// Checks access once (`Aws::check_access`) before a command touches any resource;
+    /// the configuration it loads is the one every type then uses.
+    pub aws: aws::client::Aws,
 }
 
-/// A registry whose types reach AWS as `environment` says (region, profile, endpoint),
-/// for the spec folder `root` (relative file paths in specs are taken from there).
-pub fn registry_for(
+/// The types of `environment`, reaching AWS as it says (region, profile, endpoint), for
+/// the spec folder `root` (relative file paths in specs are taken from there).
+pub fn connect(
     environment: &strata_engine::spec::Environment,
     root: &std::path::Path,
-) -> Registry {
-    let mut registry = Registry::new();
+) -> Connection {
     let aws = aws::client::Aws::new(aws::client::Settings::of(environment, root));
+    let mut registry = Registry::new();
     aws::register(&mut registry, &aws);
-    registry
+    Connection { registry, aws }
 }

@@ -70,11 +70,11 @@ fn apply(args: Args<'_>) -> Result<(), ExitCode> {
             "`strata {verb}` asks for confirmation and there is no terminal to ask on: pass --auto-approve, or apply a reviewed plan file (`strata plan --out FILE`, then `strata apply FILE`)"
         )));
     }
-    let (spec, registry) = workspace::load_spec(&dir, &env)?;
+    let (spec, connection) = workspace::load_spec(&dir, &env)?;
     let store = workspace::store(&spec, &dir)?;
 
     let rt = runtime();
-    check_access(&spec, &dir, &rt)?;
+    check_access(&spec, &connection, &rt)?;
     let cancel = Cancel::new();
     let on_interrupt = cancel.clone();
     rt.spawn(async move {
@@ -106,7 +106,7 @@ fn apply(args: Args<'_>) -> Result<(), ExitCode> {
     let outcome = rt
         .block_on(workflow::apply(
             &spec,
-            &registry,
+            &connection.registry,
             &store,
             args.kind,
             source,

@@ -15,12 +15,18 @@ pub fn run(dir: &Path, env: &str, address: &str, id: &str) -> ExitCode {
 }
 
 fn import(dir: &Path, env: &str, address: &str, id: &str) -> Result<(), ExitCode> {
-    let (spec, registry) = workspace::load_spec(dir, env)?;
+    let (spec, connection) = workspace::load_spec(dir, env)?;
     let store = workspace::store(&spec, dir)?;
     let rt = runtime();
-    check_access(&spec, dir, &rt)?;
+    check_access(&spec, &connection, &rt)?;
     let record = rt
-        .block_on(workflow::import(&spec, &registry, &store, address, id))
+        .block_on(workflow::import(
+            &spec,
+            &connection.registry,
+            &store,
+            address,
+            id,
+        ))
         .map_err(|s| stop(&spec, s))?;
     println!(
         "Imported {address} ({} {}). Run `strata plan {} --env {env}` to see how the spec differs from it.",

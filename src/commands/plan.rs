@@ -25,15 +25,20 @@ pub fn run(args: Args<'_>) -> ExitCode {
 }
 
 fn plan(args: Args<'_>) -> Result<(), ExitCode> {
-    let (spec, registry) = workspace::load_spec(args.dir, args.env)?;
+    let (spec, connection) = workspace::load_spec(args.dir, args.env)?;
     let store = workspace::store(&spec, args.dir)?;
     let options: PlanOptions = args.flags.options();
     let rt = runtime();
     if options.refresh {
-        check_access(&spec, args.dir, &rt)?;
+        check_access(&spec, &connection, &rt)?;
     }
     let plan = rt
-        .block_on(workflow::plan(&spec, &registry, &store, &options))
+        .block_on(workflow::plan(
+            &spec,
+            &connection.registry,
+            &store,
+            &options,
+        ))
         .map_err(|s| stop(&spec, s))?;
     match args.format {
         PlanFormat::Human => print!("{}", render::human(&plan, crate::stdout_color())),

@@ -62,14 +62,14 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// environment cannot reach AWS at all, before any resource is read or changed.
 pub fn check_access(
     spec: &Spec,
-    dir: &std::path::Path,
+    connection: &strata_providers::Connection,
     runtime: &tokio::runtime::Runtime,
 ) -> Result<(), ExitCode> {
     let environment = spec
         .environment
         .as_ref()
         .expect("a spec checked for an environment has it");
-    let Err(problem) = runtime.block_on(strata_providers::check_access(environment, dir)) else {
+    let Err(problem) = runtime.block_on(connection.aws.check_access()) else {
         return Ok(());
     };
     let code = match problem.code {

@@ -15,14 +15,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
-use strata_engine::Registry;
 use strata_engine::spec::{self, Spec, StateBackend};
+use strata_providers::Connection;
 use strata_state::{LocalStore, LockGuard, State, StateError};
 
-/// The project in `dir` loaded and checked for environment `env`, with a registry whose
-/// types reach AWS as that environment says. On failure the diagnostics are printed and
-/// the status is 1.
-pub fn load_spec(dir: &Path, env: &str) -> Result<(Spec, Registry), ExitCode> {
+/// The project in `dir` loaded and checked for environment `env`, with the connection
+/// (registry and AWS handle) for that environment. On failure the diagnostics are
+/// printed and the status is 1.
+pub fn load_spec(dir: &Path, env: &str) -> Result<(Spec, Connection), ExitCode> {
     let registry = strata_providers::registry();
     let project = spec::load(dir).map_err(|failure| {
         super::print_failure(&failure);
@@ -32,13 +32,13 @@ pub fn load_spec(dir: &Path, env: &str) -> Result<(Spec, Registry), ExitCode> {
         super::print_failure(&failure);
         ExitCode::from(1)
     })?;
-    let registry = strata_providers::registry_for(
+    let connection = strata_providers::connect(
         spec.environment
             .as_ref()
             .expect("a spec checked for an environment has it"),
         dir,
     );
-    Ok((spec, registry))
+    Ok((spec, connection))
 }
 
 /// The state store of the environment `spec` was checked for (by [`load_spec`]); a

@@ -136,17 +136,13 @@ impl Aws {
 
     pub async fn s3(&self) -> Result<aws_sdk_s3::Client, ProviderError> {
         let config = self.config().await?;
-        let path_style = self
-            .inner
-            .settings
-            .as_ref()
-            .is_some_and(|s| s.effective_endpoint().is_some());
         Ok(self
             .inner
             .s3
             .get_or_init(|| async {
+                // An endpoint override (the emulator) serves buckets by path, not host.
                 let conf = aws_sdk_s3::config::Builder::from(config)
-                    .force_path_style(path_style)
+                    .force_path_style(config.endpoint_url().is_some())
                     .build();
                 aws_sdk_s3::Client::from_conf(conf)
             })

@@ -134,15 +134,13 @@ pub fn classify(code: Option<&str>, status: u16) -> ErrorKind {
 
 /// Error codes meaning "this resource does not exist", across the services.
 pub fn is_not_found(code: &str) -> bool {
-    code == "NotFound"
-        || code == "404"
+    // `InvalidVpcID.NotFound`, `ParameterNotFound`, `DBSubnetGroupNotFoundFault`,
+    // `ResourceNotFoundException`, `NoSuchBucket`, and S3's bare `404`.
+    code == "404"
         || code.starts_with("NoSuch")
-        || code.ends_with(".NotFound")
-        || code.ends_with("NotFound")
-        || code.ends_with("NotFoundFault")
-        || code.ends_with("NotFoundException")
-        || code == "ResourceNotFoundException"
-        || code == "ParameterNotFound"
+        || ["NotFound", "NotFoundFault", "NotFoundException"]
+            .iter()
+            .any(|end| code.ends_with(end))
 }
 
 fn looks_like_html(body: &[u8]) -> bool {

@@ -82,7 +82,7 @@ impl Env {
         let spec = spec::check(&project, &registry, Some("local"))
             .unwrap_or_else(|f| panic!("{}", f.render_human(false, 100)));
         let registry =
-            strata_providers::registry_for(spec.environment.as_ref().unwrap(), self.root());
+            strata_providers::connect(spec.environment.as_ref().unwrap(), self.root()).registry;
         (spec, registry)
     }
 

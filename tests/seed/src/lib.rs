@@ -101,17 +101,13 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
     let rds = aws_sdk_rds::Client::new(&config);
     let cloudfront = aws_sdk_cloudfront::Client::new(&config);
     let mut left = Vec::new();
-    let e = |what: &str| {
-        let what = what.to_owned();
-        move |err: String| format!("listing {what}: {err}")
-    };
 
     let vpcs = ec2
         .describe_vpcs()
         .filters(Filter::builder().name("is-default").values("false").build())
         .send()
         .await
-        .map_err(|x| e("VPCs")(format!("{x:?}")))?;
+        .map_err(listing("VPCs"))?;
     left.extend(
         vpcs.vpcs()
             .iter()
@@ -122,7 +118,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .filters(Filter::builder().name("is-default").values("true").build())
         .send()
         .await
-        .map_err(|x| e("VPCs")(format!("{x:?}")))?
+        .map_err(listing("VPCs"))?
         .vpcs()
         .iter()
         .filter_map(|v| v.vpc_id().map(str::to_owned))
@@ -133,7 +129,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .describe_subnets()
         .send()
         .await
-        .map_err(|x| e("subnets")(format!("{x:?}")))?;
+        .map_err(listing("subnets"))?;
     left.extend(
         subnets
             .subnets()
@@ -145,7 +141,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .describe_security_groups()
         .send()
         .await
-        .map_err(|x| e("security groups")(format!("{x:?}")))?;
+        .map_err(listing("security groups"))?;
     left.extend(
         groups
             .security_groups()
@@ -157,7 +153,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .describe_internet_gateways()
         .send()
         .await
-        .map_err(|x| e("internet gateways")(format!("{x:?}")))?;
+        .map_err(listing("internet gateways"))?;
     left.extend(
         gateways
             .internet_gateways()
@@ -177,7 +173,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .describe_route_tables()
         .send()
         .await
-        .map_err(|x| e("route tables")(format!("{x:?}")))?;
+        .map_err(listing("route tables"))?;
     left.extend(
         tables
             .route_tables()
@@ -189,7 +185,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .describe_addresses()
         .send()
         .await
-        .map_err(|x| e("elastic IPs")(format!("{x:?}")))?;
+        .map_err(listing("elastic IPs"))?;
     left.extend(
         addresses
             .addresses()
@@ -200,7 +196,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .describe_instances()
         .send()
         .await
-        .map_err(|x| e("instances")(format!("{x:?}")))?;
+        .map_err(listing("instances"))?;
     for r in reservations.reservations() {
         for i in r.instances() {
             let state = i
@@ -213,11 +209,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         }
     }
 
-    let buckets = s3
-        .list_buckets()
-        .send()
-        .await
-        .map_err(|x| e("buckets")(format!("{x:?}")))?;
+    let buckets = s3.list_buckets().send().await.map_err(listing("buckets"))?;
     left.extend(
         buckets
             .buckets()
@@ -229,7 +221,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .describe_db_instances()
         .send()
         .await
-        .map_err(|x| e("DB instances")(format!("{x:?}")))?;
+        .map_err(listing("DB instances"))?;
     left.extend(
         instances
             .db_instances()
@@ -240,7 +232,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .describe_db_subnet_groups()
         .send()
         .await
-        .map_err(|x| e("DB subnet groups")(format!("{x:?}")))?;
+        .map_err(listing("DB subnet groups"))?;
     left.extend(
         subnet_groups
             .db_subnet_groups()
@@ -258,7 +250,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .list_distributions()
         .send()
         .await
-        .map_err(|x| e("distributions")(format!("{x:?}")))?;
+        .map_err(listing("distributions"))?;
     if let Some(list) = distributions.distribution_list() {
         left.extend(
             list.items()
@@ -270,7 +262,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         .list_origin_access_controls()
         .send()
         .await
-        .map_err(|x| e("origin access controls")(format!("{x:?}")))?;
+        .map_err(listing("origin access controls"))?;
     if let Some(list) = controls.origin_access_control_list() {
         left.extend(
             list.items()
@@ -279,6 +271,11 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         );
     }
     Ok(left)
+}
+
+/// The error of listing `what`, for `map_err`.
+fn listing<E: std::fmt::Debug>(what: &str) -> impl Fn(E) -> String + '_ {
+    move |err| format!("listing {what}: {err:?}")
 }
 
 /// Puts a SecureString parameter, as a person would by hand.
