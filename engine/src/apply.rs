@@ -33,11 +33,13 @@ use crate::graph::{DepGraph, GraphNode};
 use crate::plan::eval::{Evaluated, eval};
 use crate::plan::planner::{lookup_record, plain_inputs, topological};
 use crate::plan::{Action, Change, Plan, PlanKind};
-use crate::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError, Registry};
+use crate::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError, Registry,
+};
 use crate::schema::Schema;
 use crate::spec::expr::ResourceId;
 use crate::spec::model::Spec;
-use crate::state::{Mode, ResourceState, State, StateSink, Status, StoredValue};
+use crate::state::{Mode, PendingCreate, ResourceState, State, StateSink, Status, StoredValue};
 use crate::value::Value;
 
 /// Asks a running apply to stop starting operations (Ctrl-C).
@@ -272,7 +274,13 @@ pub async fn apply(
             run.change_of[r.id.index()] = Some(i);
         }
     }
-    if !plan.refreshed_records.is_empty() {
+    let resolved: Vec<&str> = plan
+        .recovered
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| r.address.as_str())
+        .collect();
+    if !plan.refreshed_records.is_empty() || !resolved.is_empty() {
         for (address, record) in &plan.refreshed_records {
             match record {
                 Some(r) => run
@@ -282,6 +290,11 @@ pub async fn apply(
                     .insert(address.clone(), r.clone()),
                 None => run.report.state.resources.remove(address),
             };
+        }
+        // An interrupted create the plan resolved: found (its record came in above) or
+        // never made.
+        for address in resolved {
+            run.report.state.pending.remove(address);
         }
         run.save();
     }
@@ -748,6 +761,11 @@ impl Run<'_> {
                 Operation::Create | Operation::Read => {}
             }
         }
+        let token = match op {
+            Operation::Create => Some(self.enter_pending(ci, node)?),
+            _ => None,
+        };
+        let change = &self.plan.changes[ci];
         progress(Event::Started {
             address: &change.address,
             operation: op,
@@ -791,7 +809,10 @@ impl Run<'_> {
                 let id = target_id.unwrap_or_default();
                 Box::pin(async move {
                     let outcome = match op {
-                        Operation::Create => match ty.create(&desired).await {
+                        Operation::Create => match ty
+                            .create(&desired, &token.expect("a create has a token"))
+                            .await
+                        {
                             Ok(o) => Outcome::Created(o),
                             Err(e) => Outcome::CreateFailed(e),
                         },
@@ -837,6 +858,7 @@ impl Run<'_> {
         let error = match result.outcome {
             Outcome::Created(observed) => {
                 new_id = Some(observed.id.clone());
+                self.report.state.pending.remove(&address);
                 self.record_forward(ci, &desired, &observed, Status::Created);
                 None
             }
@@ -863,17 +885,24 @@ impl Run<'_> {
                 None
             }
             Outcome::CreateFailed(e) => {
-                if let Some(id) = &e.id {
-                    // The cloud made it: keep track of it, marked for replacement.
-                    let observed = Observed::new(id.clone(), Attrs::new());
-                    self.record_forward(ci, &desired, &observed, Status::Tainted);
-                }
-                state_changed = e.id.is_some();
                 let mut d = self.error(change, op, &e.error);
                 if let Some(id) = &e.id {
+                    // The cloud made it: keep track of it, marked for replacement.
+                    self.report.state.pending.remove(&address);
+                    let observed = Observed::new(id.clone(), Attrs::new());
+                    self.record_forward(ci, &desired, &observed, Status::Tainted);
                     d = d.help(format!(
                         "the cloud created it ({id}) before the error: the state records it as tainted, and the next plan replaces it"
                     ));
+                } else if e.error.code.is_some() {
+                    // The cloud answered with a refusal: nothing was made.
+                    self.report.state.pending.remove(&address);
+                } else {
+                    // No answer (the connection failed, a timeout): the call may have
+                    // reached the cloud. The pending entry stays for the next plan to find.
+                    d = d.help(
+                        "strata could not tell whether the cloud made it: the next plan looks for it and adopts it if it exists",
+                    );
                 }
                 Some(d)
             }
@@ -909,6 +938,66 @@ impl Run<'_> {
             elapsed: result.elapsed,
         });
         self.complete(walk, node, ready);
+    }
+
+    /// Enters the create of change `ci` in the state's pending creates and saves the
+    /// state, before the call is made; returns the token the call carries. Refuses when
+    /// an earlier interrupted create of the same address is still unresolved.
+    fn enter_pending(&mut self, ci: usize, node: usize) -> Result<CreateToken, Diagnostic> {
+        let change = &self.plan.changes[ci];
+        if self.report.state.pending.contains_key(&change.address) {
+            let reason = self
+                .plan
+                .recovered
+                .iter()
+                .find(|r| r.address == change.address)
+                .and_then(|r| r.error.clone())
+                .unwrap_or_else(|| "the plan did not look for it".into());
+            return Err(self.error(
+                change,
+                Operation::Create,
+                &ProviderError::other(format!(
+                    "an earlier create of it was interrupted and strata cannot tell whether it reached the cloud ({reason}); run plan again once the cloud answers"
+                )),
+            ));
+        }
+        let schema = self.schema(&change.type_name);
+        let inputs = self
+            .desired
+            .get(&node)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, e)| {
+                let v = e.value.as_ref()?;
+                let stored = if e.sensitive || sensitive(schema, k) {
+                    StoredValue::sensitive(v)
+                } else {
+                    StoredValue::plain(v.clone())
+                };
+                Some((k.clone(), stored))
+            })
+            .collect();
+        let token = CreateToken::new();
+        let pending = PendingCreate {
+            type_name: change.type_name.clone(),
+            token: token.clone(),
+            dependencies: change.depends_on.clone(),
+            inputs,
+        };
+        let address = change.address.clone();
+        self.report.state.pending.insert(address, pending);
+        self.save();
+        match &self.report.state_error {
+            // Without the pending entry saved, a kill during the call could orphan it.
+            Some(e) => Err(self.error(
+                &self.plan.changes[ci],
+                Operation::Create,
+                &ProviderError::other(format!(
+                    "the state could not be saved before the create: {e}"
+                )),
+            )),
+            None => Ok(token),
+        }
     }
 
     fn remember(&mut self, ci: usize, observed: &Observed, desired: &BTreeMap<String, Evaluated>) {

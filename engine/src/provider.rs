@@ -11,7 +11,11 @@
 //! `read` never reports a resource as gone because of an error: a failed read is an
 //! `Err`, and the engine then treats the resource as unknown. A `create` that fails
 //! after the cloud made something returns its id in [`CreateError::id`], so that the
-//! state records it and nothing is orphaned.
+//! state records it and nothing is orphaned. A create the process did not live to see
+//! finish is found again with `find`: the engine saves a [`CreateToken`] in the state
+//! before it calls `create`, and every type marks what it creates with that token (a
+//! tag, a client token, a caller reference) or creates under a name the spec fixes, so
+//! that `find` can tell whether the create reached the cloud.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -109,6 +113,46 @@ impl From<ProviderError> for CreateError {
     }
 }
 
+/// The mark of one create call, chosen and saved in the state before the call is made.
+///
+/// Types put it on what they create where the cloud allows (an EC2 tag
+/// [`CreateToken::TAG`], an idempotency or caller-reference token); `find` looks for it.
+/// It is at most 40 ASCII characters: `strata-` and 32 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct CreateToken(String);
+
+impl CreateToken {
+    /// The tag key types use for the token where the cloud has tags.
+    pub const TAG: &'static str = "strata:create-token";
+
+    /// A fresh random token.
+    pub fn new() -> Self {
+        CreateToken(format!("strata-{}", uuid::Uuid::new_v4().simple()))
+    }
+
+    /// A token as saved earlier.
+    pub fn from_saved(token: impl Into<String>) -> Self {
+        CreateToken(token.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for CreateToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for CreateToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A kind of cloud resource strata manages (`s3.bucket`, `ec2.vpc`).
 #[async_trait]
 pub trait ResourceType: Send + Sync {
@@ -120,9 +164,21 @@ pub trait ResourceType: Send + Sync {
     /// `prior` holds the attributes last applied (plain ones only).
     async fn read(&self, id: &str, prior: &Attrs) -> Result<Option<Observed>, ProviderError>;
 
-    /// Creates the resource from the desired settable attributes (defaults filled in).
-    /// Returns it as `read` would.
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError>;
+    /// Creates the resource from the desired settable attributes (defaults filled in),
+    /// marked with `token` where the cloud allows (see [`CreateToken`]). Returns it as
+    /// `read` would.
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError>;
+
+    /// Whether a create made with `desired` and `token` reached the cloud, when the
+    /// process that made the call did not live to record the answer: the resource it
+    /// made (as `read` returns it), or None when there is none. Looks for the token, or
+    /// for the name `desired` fixes when the cloud names resources by it. An error
+    /// means "cannot tell": the engine then never creates the resource again blindly.
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError>;
 
     /// Changes the attributes named in `changed` in place (never force-new ones).
     async fn update(

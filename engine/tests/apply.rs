@@ -11,6 +11,7 @@ use std::time::Duration;
 use strata_engine::Value;
 use strata_engine::apply::Cancel;
 use strata_engine::plan::{Action, DriftKind, PlanKind, PlanOptions, ReplaceReason, Shown};
+use strata_engine::provider::CreateToken;
 use strata_engine::state::{Status, StoredValue};
 use strata_engine::workflow::{Outcome, PlanSource, Stop};
 use support::harness::{Harness, position};
@@ -613,6 +614,166 @@ async fn a_create_that_half_succeeds_is_recorded_tainted_and_replaced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_is_entered_as_pending_in_the_saved_state_before_the_call_is_made() {
+    let h = std::sync::Arc::new(Harness::new(SPEC));
+    h.cloud.set_delay(Duration::from_millis(400));
+    let running = {
+        let h = h.clone();
+        tokio::spawn(async move { h.apply().await })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let pending = loop {
+        if let Ok(Some(state)) = h.store().load()
+            && let Some(p) = state.pending.get("network.main")
+        {
+            break p.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no pending create was saved"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    // Saved while the call is still in flight: the cloud has made nothing yet.
+    assert!(h.cloud.ids("net.vpc").is_empty());
+    assert_eq!(pending.type_name, "net.vpc");
+    assert!(pending.token.as_str().starts_with("strata-"));
+    let (_, report) = running.await.unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    assert!(h.state().pending.is_empty());
+    assert_state_matches_cloud(&h);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_answer_is_lost_is_found_and_adopted_by_the_next_plan() {
+    let h = Harness::new(SPEC);
+    h.cloud.lose_create_answer("cidr-block", "10.0.0.0/16");
+    let (_, report) = h.apply().await;
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    let help = report.failed[0].diagnostic.help.clone().unwrap_or_default();
+    assert!(help.contains("looks for it"), "{help}");
+    // The cloud made the VPC; the state does not know its id, only the pending create.
+    let made = h.cloud.ids("net.vpc");
+    assert_eq!(made.len(), 1);
+    let state = h.state();
+    assert!(!state.resources.contains_key("network.main"));
+    assert!(state.pending.contains_key("network.main"));
+
+    h.cloud.clear_faults();
+    let plan = h.plan_default().await;
+    assert_eq!(plan.recovered.len(), 1);
+    assert_eq!(plan.recovered[0].found.as_deref(), Some(made[0].as_str()));
+    assert_eq!(action(&plan, "network.main"), Action::NoOp);
+    assert_eq!(action(&plan, "network.a"), Action::Create);
+    let human = strata_engine::render::human(&plan, false);
+    assert!(
+        human.contains(&format!(
+            "found {} in the cloud: adopted into the state",
+            made[0]
+        )),
+        "{human}"
+    );
+    // Planning wrote nothing.
+    assert!(h.state().pending.contains_key("network.main"));
+
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    let state = h.state();
+    assert!(state.pending.is_empty());
+    assert_eq!(state.resources["network.main"].id, made[0]);
+    assert_eq!(h.cloud.ids("net.vpc"), made, "no second VPC");
+    assert_state_matches_cloud(&h);
+    let plan = h.plan_default().await;
+    assert!(!plan.has_changes(), "{plan:#?}");
+    assert!(plan.recovered.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_create_that_never_reached_the_cloud_is_dropped_and_made() {
+    let h = Harness::new(SPEC);
+    let mut state = h.state();
+    state.pending.insert(
+        "network.main".into(),
+        strata_engine::state::PendingCreate {
+            type_name: "net.vpc".into(),
+            token: CreateToken::new(),
+            dependencies: Vec::new(),
+            inputs: Default::default(),
+        },
+    );
+    h.store().write(&mut state).unwrap();
+    let plan = h.plan_default().await;
+    assert_eq!(plan.recovered.len(), 1);
+    assert_eq!(plan.recovered[0].found, None);
+    assert_eq!(plan.recovered[0].error, None);
+    assert_eq!(action(&plan, "network.main"), Action::Create);
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    assert!(h.state().pending.is_empty());
+    assert_eq!(h.cloud.ids("net.vpc").len(), 1);
+    assert_state_matches_cloud(&h);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_create_strata_cannot_resolve_is_never_created_twice() {
+    let h = Harness::new(SPEC);
+    h.cloud.lose_create_answer("cidr-block", "10.0.0.0/16");
+    h.apply().await;
+    h.cloud.clear_faults();
+    h.cloud.fail(Op::Find, "cidr-block", "10.0.0.0/16");
+    let plan = h.plan_default().await;
+    let error = plan.recovered[0].error.clone().unwrap_or_default();
+    assert!(error.contains("rate exceeded"), "{error}");
+    let main = plan.change("network.main").unwrap();
+    assert!(
+        main.refresh_error
+            .as_deref()
+            .is_some_and(|e| e.contains("cannot tell whether it reached the cloud")),
+        "{main:#?}"
+    );
+    let (_, report) = h.apply().await;
+    assert!(
+        report.failed.iter().any(|f| f.address == "network.main"
+            && f.diagnostic
+                .message
+                .contains("cannot tell whether it reached the cloud")),
+        "{report:#?}"
+    );
+    assert_eq!(h.cloud.ids("net.vpc").len(), 1, "created only once");
+    assert!(h.state().pending.contains_key("network.main"));
+
+    // Once the cloud answers, the next plan adopts it.
+    h.cloud.clear_faults();
+    let (plan, report) = h.apply().await;
+    assert_eq!(
+        plan.recovered[0].found.as_deref(),
+        Some(h.cloud.ids("net.vpc")[0].as_str())
+    );
+    assert!(report.is_success(), "{report:#?}");
+    assert_eq!(h.cloud.ids("net.vpc").len(), 1);
+    assert_state_matches_cloud(&h);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_finds_and_deletes_what_an_interrupted_create_made() {
+    let h = Harness::new(SPEC);
+    h.cloud.lose_create_answer("cidr-block", "10.0.0.0/16");
+    h.apply().await;
+    h.cloud.clear_faults();
+    assert_eq!(h.cloud.ids("net.vpc").len(), 1);
+    let (plan, report) = h.destroy().await;
+    assert_eq!(plan.recovered.len(), 1);
+    assert!(report.is_success(), "{report:#?}");
+    assert!(
+        h.cloud.ids("net.vpc").is_empty(),
+        "the adopted VPC is deleted"
+    );
+    assert_eq!(h.cloud.count(), 0);
+    let state = h.state();
+    assert!(state.pending.is_empty() && state.resources.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_stops_new_work_and_saves_what_finished() {
     let h = Harness::new(SPEC);
     h.cloud.set_delay(Duration::from_millis(50));
@@ -1024,7 +1185,10 @@ async fn import_adopts_an_existing_resource() {
         ),
     ]
     .into();
-    let existing = vpc_type.create(&desired).await.unwrap();
+    let existing = vpc_type
+        .create(&desired, &CreateToken::new())
+        .await
+        .unwrap();
     let record = strata_engine::workflow::import(
         &h.spec(),
         &h.registry,

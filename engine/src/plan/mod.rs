@@ -59,6 +59,11 @@ pub struct Plan {
     /// gone). Written to the state before any change is applied, so that the state
     /// matches what the plan was computed from.
     pub refreshed_records: BTreeMap<String, Option<ResourceState>>,
+    /// Interrupted creates found in the state's `pending` and what the plan learnt of
+    /// each; apply drops the resolved ones from `pending` (a found resource's record is
+    /// in `refreshed_records`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovered: Vec<Recovered>,
     /// The `--target`, `--exclude` and `--replace` the plan was made with.
     #[serde(default)]
     pub request: PlanRequest,
@@ -67,6 +72,20 @@ pub struct Plan {
     /// only as digests.
     #[serde(skip)]
     pub lookup_values: InMemory<BTreeMap<String, crate::provider::Attrs>>,
+}
+
+/// An interrupted create (the state's `pending`) as the plan resolved it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recovered {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The id of the resource the create made, adopted into the state; None when the
+    /// create never reached the cloud (or when `error` says the type could not tell).
+    pub found: Option<String>,
+    /// Why it could not be told whether the create reached the cloud: the pending entry
+    /// stays, and apply refuses to create the resource again until it is resolved.
+    pub error: Option<String>,
 }
 
 /// A value a plan keeps in memory only, because it may hold secrets: never serialised

@@ -7,8 +7,14 @@
 //! one's desired values can use what is known of its dependencies: a resource being
 //! created or replaced makes its computed attributes "known after apply".
 //!
+//! Before anything else, interrupted creates (the state's `pending`) are resolved with
+//! `ResourceType::find`, refresh or not: what a create made is adopted into the state
+//! the plan is computed from (and into `refreshed_records`, so apply records it), and
+//! an interrupted create that cannot be resolved keeps its address from being created
+//! again.
+//!
 //! Invariants: nothing here writes state or changes the cloud; `plan` reads through
-//! `ResourceType::read` and `LookupType::read` only. The cost is linear in the number
+//! `ResourceType::read`, `ResourceType::find` and `LookupType::read` only. The cost is linear in the number
 //! of resources and references (one topological sort, one pass).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -24,7 +30,8 @@ use crate::plan::InMemory;
 use crate::plan::diff::{self, Prior, canonical, diff_resource};
 use crate::plan::eval::{Evaluated, eval};
 use crate::plan::{
-    Action, Change, Drift, DriftKind, OutputChange, Plan, PlanKind, PlanRequest, Shown, Snapshot,
+    Action, Change, Drift, DriftKind, OutputChange, Plan, PlanKind, PlanRequest, Recovered, Shown,
+    Snapshot,
 };
 use crate::provider::{Attrs, Observed, ProviderError, Registry};
 use crate::spec::expr::ResourceId;
@@ -96,6 +103,8 @@ pub async fn plan(
     if diags.has_errors() {
         return Err(fail(diags));
     }
+    let recovery = recover(registry, state, options.parallelism).await;
+    let state: &State = recovery.state.as_ref().unwrap_or(state);
     let selection = Selection::new(spec, graph, state, options);
     let refreshed = if options.refresh {
         refresh(registry, state, &selection, options.parallelism).await
@@ -123,6 +132,7 @@ pub async fn plan(
         return Err(fail(planner.diags));
     }
     let mut plan = planner.plan;
+    recovery.into_plan(&mut plan);
     sort_changes(spec, &mut plan);
     Ok(plan)
 }
@@ -137,6 +147,8 @@ pub async fn plan_destroy(
 ) -> Result<Plan, Failure> {
     let mut diags = Diagnostics::new();
     check_addresses(spec, state, options, &mut diags);
+    let recovery = recover(registry, state, options.parallelism).await;
+    let state: &State = recovery.state.as_ref().unwrap_or(state);
     let all_selected = options.targets.is_empty() && options.excludes.is_empty();
     let selected = |address: &str| {
         all_selected
@@ -210,8 +222,145 @@ pub async fn plan_destroy(
             diagnostics: diags,
         });
     }
+    recovery.into_plan(&mut plan);
     sort_changes(spec, &mut plan);
     Ok(plan)
+}
+
+/// What resolving the state's interrupted creates learnt.
+struct Recovery {
+    /// The state with what the creates made adopted; None when nothing was found.
+    state: Option<State>,
+    recovered: Vec<Recovered>,
+    /// The records of adopted resources, by address.
+    adopted: BTreeMap<String, ResourceState>,
+}
+
+impl Recovery {
+    /// Hands what was learnt to `plan`: adopted records for apply to write, and the
+    /// error on every create of an address whose interrupted create is unresolved.
+    fn into_plan(self, plan: &mut Plan) {
+        for (address, record) in self.adopted {
+            plan.refreshed_records
+                .entry(address)
+                .or_insert(Some(record));
+        }
+        for r in &self.recovered {
+            let Some(error) = &r.error else { continue };
+            for change in plan.changes.iter_mut().filter(|c| c.address == r.address) {
+                if matches!(change.action, Action::Create | Action::Replace) {
+                    change.refresh_error = Some(format!(
+                        "an earlier create was interrupted and strata cannot tell whether it reached the cloud: {error}"
+                    ));
+                }
+            }
+        }
+        plan.recovered = self.recovered;
+    }
+}
+
+/// Asks each interrupted create's type whether it reached the cloud, `parallelism` at
+/// a time. Found resources become records: created, with the inputs the create was
+/// called with and the attributes found; one replacing an instance the state still
+/// holds (create-before-destroy) leaves that instance deposed, to be deleted.
+async fn recover(registry: &Registry, state: &State, parallelism: usize) -> Recovery {
+    let mut recovery = Recovery {
+        state: None,
+        recovered: Vec::new(),
+        adopted: BTreeMap::new(),
+    };
+    if state.pending.is_empty() {
+        return recovery;
+    }
+    let permits = Arc::new(Semaphore::new(parallelism.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut addresses = HashMap::new();
+    for (address, pending) in &state.pending {
+        let Some(ty) = registry.resource(&pending.type_name).cloned() else {
+            recovery.recovered.push(Recovered {
+                address: address.clone(),
+                type_name: pending.type_name.clone(),
+                found: None,
+                error: Some(format!(
+                    "resource type `{}` is not known to this strata",
+                    pending.type_name
+                )),
+            });
+            continue;
+        };
+        let desired: Attrs = pending
+            .inputs
+            .iter()
+            .filter_map(|(k, v)| match v {
+                StoredValue::Plain(v) => Some((k.clone(), v.clone())),
+                StoredValue::Sensitive(_) => None,
+            })
+            .collect();
+        let token = pending.token.clone();
+        let permits = permits.clone();
+        let task = tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            ty.find(&desired, &token).await.map_err(|e| e.to_string())
+        });
+        addresses.insert(task.id(), address.clone());
+    }
+    let mut adopted_state = state.clone();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let (address, found) = match joined {
+            Ok((task, found)) => (addresses.remove(&task).expect("a spawned find"), found),
+            Err(e) => {
+                let address = addresses.remove(&e.id()).expect("a spawned find");
+                let what = if e.is_panic() {
+                    crate::apply::panic_message(&*e.into_panic())
+                } else {
+                    e.to_string()
+                };
+                let error = format!(
+                    "looking for it panicked ({what}); this is a bug in strata, please report it"
+                );
+                (address, Err(error))
+            }
+        };
+        let pending = &state.pending[&address];
+        let mut recovered = Recovered {
+            address: address.clone(),
+            type_name: pending.type_name.clone(),
+            found: None,
+            error: None,
+        };
+        match found {
+            Ok(Some(observed)) => {
+                let schema = registry
+                    .resource(&pending.type_name)
+                    .expect("found through this registry")
+                    .schema();
+                let mut record =
+                    ResourceState::new(pending.type_name.clone(), Mode::Managed, &observed.id);
+                record.dependencies = pending.dependencies.clone();
+                record.inputs = pending.inputs.clone();
+                let mut record = refreshed_record(schema, &record, &observed);
+                if let Some(existing) = state.resources.get(&address) {
+                    record.deposed = existing.deposed.clone();
+                    if existing.id != record.id {
+                        record.deposed.push(existing.id.clone());
+                    }
+                }
+                recovered.found = Some(observed.id.clone());
+                adopted_state
+                    .resources
+                    .insert(address.clone(), record.clone());
+                recovery.adopted.insert(address.clone(), record);
+            }
+            Ok(None) => {}
+            Err(e) => recovered.error = Some(e),
+        }
+        recovery.recovered.push(recovered);
+    }
+    recovery.recovered.sort_by(|a, b| a.address.cmp(&b.address));
+    if !recovery.adopted.is_empty() {
+        recovery.state = Some(adopted_state);
+    }
+    recovery
 }
 
 fn empty_plan(kind: PlanKind, state: &State, options: &PlanOptions) -> Plan {
@@ -224,6 +373,7 @@ fn empty_plan(kind: PlanKind, state: &State, options: &PlanOptions) -> Plan {
         drift: Vec::new(),
         outputs: Vec::new(),
         refreshed_records: BTreeMap::new(),
+        recovered: Vec::new(),
         request: options.request(),
         lookup_values: Default::default(),
     }

@@ -1,4 +1,5 @@
-//! The human plan, for a terminal: drift first ("Changes outside strata"), then one
+//! The human plan, for a terminal: drift first ("Changes outside strata"), interrupted
+//! creates resolved (adopted, never made, or unknown), then one
 //! section per stack with a block per listed resource (symbol, address, type, why it is
 //! replaced, its attributes before → after), the outputs that change, and the summary.
 //!
@@ -10,7 +11,9 @@ use crate::plan::{Action, AttrDiff, Change, Drift, DriftKind, OutputChange, Plan
 use crate::render::layout::{
     self, KeyChange, change_block, clean, hidden_keys, map_changes, shown_block, width,
 };
-use crate::render::{DEFERRED_READ, DEPOSED, by_stack, refresh_failure, summary_line, symbol};
+use crate::render::{
+    DEFERRED_READ, DEPOSED, by_stack, recovered_text, refresh_failure, summary_line, symbol,
+};
 
 /// Renders `plan` for a terminal; `color` adds ANSI colours (the caller decides, from
 /// the terminal and `NO_COLOR`).
@@ -35,6 +38,21 @@ pub fn human(plan: &Plan, color: bool) -> String {
             out.drift(drift);
             out.blank();
         }
+    }
+    if !plan.recovered.is_empty() {
+        out.heading("Interrupted creates (strata stopped before recording their outcome):");
+        for r in &plan.recovered {
+            out.line(
+                2,
+                &format!(
+                    "{} ({}): {}",
+                    clean(&r.address),
+                    clean(&r.type_name),
+                    clean(&recovered_text(r))
+                ),
+            );
+        }
+        out.blank();
     }
     for (stack, changes) in by_stack(plan) {
         out.heading(&format!("Stack {}:", clean(stack)));

@@ -9,6 +9,7 @@
 //!              create_before_destroy, id, deposed, refresh_error, depends_on,
 //!              attributes: [{name, before, after, forces_replacement}]}],
 //!   drift: [{address, stack, type, kind, attributes: [{name, before, after}]}],
+//!   recovered: [{address, type, found, error}],
 //!   outputs: [{name, action, before, after}] }
 //! ```
 //!
@@ -27,7 +28,7 @@ use serde::{Serialize, Serializer};
 
 use crate::plan::{
     Action, AttrDiff, Change, Drift, DriftKind, OutputChange, PLAN_FORMAT_VERSION, Plan, PlanKind,
-    ReplaceReason, Shown,
+    Recovered, ReplaceReason, Shown,
 };
 use crate::state::Mode;
 use crate::value::Value;
@@ -51,7 +52,26 @@ struct Document<'a> {
     summary: Summary,
     changes: Each<'a, Change, JChange<'a>>,
     drift: Each<'a, Drift, JDrift<'a>>,
+    recovered: Each<'a, Recovered, JRecovered<'a>>,
     outputs: Each<'a, OutputChange, JOutput<'a>>,
+}
+
+#[derive(Serialize)]
+struct JRecovered<'a> {
+    address: &'a str,
+    #[serde(rename = "type")]
+    type_name: &'a str,
+    found: &'a Option<String>,
+    error: &'a Option<String>,
+}
+
+fn recovered(r: &Recovered) -> JRecovered<'_> {
+    JRecovered {
+        address: &r.address,
+        type_name: &r.type_name,
+        found: &r.found,
+        error: &r.error,
+    }
 }
 
 #[derive(Serialize)]
@@ -98,6 +118,7 @@ impl Serialize for JsonPlan<'_> {
             },
             changes: Each(&plan.changes, change),
             drift: Each(&plan.drift, drift),
+            recovered: Each(&plan.recovered, recovered),
             outputs: Each(&plan.outputs, output),
         }
         .serialize(serializer)

@@ -16,7 +16,9 @@ use crate::plan::{
 use crate::render::layout::{
     self, KeyChange, clean, count, hidden_keys, map_changes, shown_block, width,
 };
-use crate::render::{DEFERRED_READ, DEPOSED, by_stack, refresh_failure, summary_line, symbol};
+use crate::render::{
+    DEFERRED_READ, DEPOSED, by_stack, recovered_text, refresh_failure, summary_line, symbol,
+};
 
 /// Renders `plan` as a pull-request comment.
 pub fn markdown(plan: &Plan) -> String {
@@ -33,6 +35,7 @@ pub fn markdown(plan: &Plan) -> String {
     }
     destructive_warning(&mut out, plan);
     refresh_warning(&mut out, plan);
+    recovered_note(&mut out, plan);
     out.push_str(&format!("**{}**\n\n", summary_line(plan)));
     let stacks = by_stack(plan);
     if !stacks.is_empty() {
@@ -150,6 +153,26 @@ fn refresh_warning(out: &mut String, plan: &Plan) {
             code(&change.address),
             code(&change.type_name),
             code(&error)
+        ));
+    }
+    out.push('\n');
+}
+
+/// Interrupted creates the plan resolved: what was adopted, never made, or unknown.
+fn recovered_note(out: &mut String, plan: &Plan) {
+    if plan.recovered.is_empty() {
+        return;
+    }
+    let n = count(plan.recovered.len(), "create was", "creates were");
+    out.push_str(&format!(
+        "> [!NOTE]\n> **{n} interrupted before strata recorded the outcome.**\n"
+    ));
+    for r in &plan.recovered {
+        out.push_str(&format!(
+            "> - {} ({}): {}\n",
+            code(&r.address),
+            code(&r.type_name),
+            clean(&recovered_text(r))
         ));
     }
     out.push('\n');

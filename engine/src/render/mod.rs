@@ -109,6 +109,17 @@ fn by_stack(plan: &Plan) -> Vec<(&str, Vec<&Change>)> {
 }
 
 /// What the refresh-failure warning says, for a managed resource or a lookup.
+/// What the plan learnt of one interrupted create, in words.
+fn recovered_text(r: &crate::plan::Recovered) -> String {
+    match (&r.found, &r.error) {
+        (_, Some(error)) => format!(
+            "cannot tell whether it reached the cloud ({error}); it is not created again until a plan can tell"
+        ),
+        (Some(id), None) => format!("found {id} in the cloud: adopted into the state"),
+        (None, None) => "it never reached the cloud: nothing to adopt".to_owned(),
+    }
+}
+
 fn refresh_failure(change: &Change) -> [String; 2] {
     let error = layout::clean(change.refresh_error.as_deref().unwrap_or_default());
     match change.mode {

@@ -22,6 +22,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         drift: Vec::new(),
         outputs: Vec::new(),
         refreshed_records: BTreeMap::new(),
+        recovered: Vec::new(),
         request: Default::default(),
         lookup_values: Default::default(),
     }
@@ -387,6 +388,7 @@ fn json_leaves_out_the_plan_internals() {
             "summary",
             "changes",
             "drift",
+            "recovered",
             "outputs"
         ]
     );

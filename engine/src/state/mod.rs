@@ -9,7 +9,12 @@
 //! Invariants:
 //! - Deserialisation is strict: unknown fields and duplicate keys are refused rather
 //!   than dropped, because whatever is dropped on read is lost on the next write. Any
-//!   change to the shape needs a new [`FORMAT_VERSION`].
+//!   change to the shape needs a new [`FORMAT_VERSION`], except a new optional field
+//!   left out of the file while empty (`pending`): a strata that predates it refuses a
+//!   file using it as an unknown field, so nothing is dropped either way.
+//! - A create is entered in `pending` (and saved) before its call is made, and leaves
+//!   it when its outcome is recorded: a resource the cloud made is always either in
+//!   `resources` or findable from `pending`, whenever the process stopped.
 //! - A sensitive value is never held here in plain text, only as a salted digest
 //!   ([`StoredValue::Sensitive`]).
 
@@ -53,6 +58,30 @@ pub struct State {
     /// Stack outputs keyed by `stack.output`.
     #[serde(deserialize_with = "unique_keys")]
     pub outputs: BTreeMap<String, StoredValue>,
+    /// Creates started but never recorded as finished, keyed by address: the process
+    /// stopped during the call, or the call failed without an answer from the cloud.
+    /// The next plan asks the type to `find` each one.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "unique_keys"
+    )]
+    pub pending: BTreeMap<String, PendingCreate>,
+}
+
+/// A create whose outcome the state does not know yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingCreate {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The token the create call carried.
+    pub token: crate::provider::CreateToken,
+    /// Addresses of the resources it depended on.
+    pub dependencies: Vec<String>,
+    /// The inputs the create was called with (sensitive ones as digests).
+    #[serde(deserialize_with = "unique_keys")]
+    pub inputs: BTreeMap<String, StoredValue>,
 }
 
 /// One resource as it was last applied (or read, for a lookup).
@@ -238,6 +267,7 @@ impl State {
             strata_version: STRATA_VERSION.to_owned(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use strata_engine::Value;
 use strata_engine::provider::{
-    Attrs, CreateError, ErrorKind, LookupType, Observed, ProviderError, ResourceType,
+    Attrs, CreateError, CreateToken, ErrorKind, LookupType, Observed, ProviderError, ResourceType,
 };
 use strata_engine::schema::{Presence, Schema, Type};
 
@@ -25,6 +25,8 @@ pub enum Op {
     Create,
     Update,
     Delete,
+    /// Looking for what an interrupted create made.
+    Find,
 }
 
 /// A fault: the operation fails for resources whose attribute `attribute` is `value`
@@ -36,6 +38,8 @@ struct Fault {
     value: Value,
     /// For create: make the resource, then fail (a waiter timing out).
     after_effect: bool,
+    /// For create: make the resource, then lose the answer (no id, no error code).
+    answer_lost: bool,
     /// Panic instead of returning an error (a bug in a provider).
     panics: bool,
 }
@@ -44,6 +48,8 @@ struct Fault {
 struct Inner {
     /// id → (type, attributes).
     resources: BTreeMap<String, (String, Attrs)>,
+    /// create token → id, as a cloud keeps a tag or an idempotency token.
+    tokens: BTreeMap<String, String>,
     next: u64,
     faults: Vec<Fault>,
     log: Vec<String>,
@@ -70,6 +76,7 @@ impl Cloud {
             attribute: attribute.into(),
             value: value.into(),
             after_effect: false,
+            answer_lost: false,
             panics: false,
         });
     }
@@ -81,6 +88,7 @@ impl Cloud {
             attribute: attribute.into(),
             value: value.into(),
             after_effect: false,
+            answer_lost: false,
             panics: true,
         });
     }
@@ -92,6 +100,20 @@ impl Cloud {
             attribute: attribute.into(),
             value: value.into(),
             after_effect: true,
+            answer_lost: false,
+            panics: false,
+        });
+    }
+
+    /// Creating a resource whose `attribute` is `value` makes it, then the answer is
+    /// lost on the way (a connection reset): the caller gets no id and no error code.
+    pub fn lose_create_answer(&self, attribute: &str, value: impl Into<Value>) {
+        self.inner.lock().unwrap().faults.push(Fault {
+            op: Op::Create,
+            attribute: attribute.into(),
+            value: value.into(),
+            after_effect: true,
+            answer_lost: true,
             panics: false,
         });
     }
@@ -260,7 +282,7 @@ impl ResourceType for MemoryType {
         Ok(stored.map(|attrs| self.observe(id, &attrs)))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         self.cloud.work().await;
         let fault = self.cloud.fault(Op::Create, desired);
         if let Some(f) = &fault
@@ -285,7 +307,16 @@ impl ResourceType for MemoryType {
             inner
                 .resources
                 .insert(id.clone(), (self.name.into(), attrs.clone()));
+            inner.tokens.insert(token.as_str().into(), id.clone());
             inner.log.push(format!("create {} {id}", self.name));
+        }
+        if fault.as_ref().is_some_and(|f| f.answer_lost) {
+            return Err(ProviderError::new(
+                ErrorKind::Other,
+                None,
+                "connection reset by peer while reading the answer",
+            )
+            .into());
         }
         if fault.is_some() {
             return Err(CreateError {
@@ -298,6 +329,26 @@ impl ResourceType for MemoryType {
             });
         }
         Ok(self.observe(&id, &attrs))
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        if self.cloud.fault(Op::Find, desired).is_some() {
+            return Err(ProviderError::new(
+                ErrorKind::Throttled,
+                Some("Throttling".into()),
+                "rate exceeded",
+            ));
+        }
+        let id = {
+            let mut inner = self.cloud.inner.lock().unwrap();
+            inner.log.push(format!("find {} {token}", self.name));
+            inner.tokens.get(token.as_str()).cloned()
+        };
+        Ok(id.and_then(|id| self.cloud.get(&id).map(|attrs| self.observe(&id, &attrs))))
     }
 
     async fn update(
