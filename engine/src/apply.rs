@@ -894,7 +894,7 @@ impl Run<'_> {
                     d = d.help(format!(
                         "the cloud created it ({id}) before the error: the state records it as tainted, and the next plan replaces it"
                     ));
-                } else if e.error.code.is_some() {
+                } else if e.error.kind != ErrorKind::NoAnswer {
                     // The cloud answered with a refusal: nothing was made.
                     self.report.state.pending.remove(&address);
                 } else {
@@ -1119,6 +1119,9 @@ impl Run<'_> {
                 "the cloud kept throttling the calls: run again, or lower --parallelism"
             }
             ErrorKind::Unsupported => "the endpoint does not support this operation",
+            ErrorKind::NoAnswer => {
+                "the cloud could not be reached or did not answer: check the endpoint and the network, then run apply again"
+            }
             ErrorKind::Denied => {
                 "the credentials lack a permission for this call: check the environment's profile"
             }

@@ -62,6 +62,9 @@ pub enum ErrorKind {
     Timeout,
     /// The credentials were refused or lack a permission.
     Denied,
+    /// No usable answer came (the connection failed or was lost, the call timed out,
+    /// the answer could not be read): the call may or may not have taken effect.
+    NoAnswer,
     Other,
 }
 

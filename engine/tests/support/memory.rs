@@ -312,7 +312,7 @@ impl ResourceType for MemoryType {
         }
         if fault.as_ref().is_some_and(|f| f.answer_lost) {
             return Err(ProviderError::new(
-                ErrorKind::Other,
+                ErrorKind::NoAnswer,
                 None,
                 "connection reset by peer while reading the answer",
             )

@@ -89,8 +89,33 @@ pub async fn digidex(endpoint: &str, region: &str) -> Result<Vec<String>, String
 
 /// Everything in the emulator that a spec could have created and is still there,
 /// leaving out what AWS makes by itself (the default VPC and its parts, default
-/// groups) and what the seed made. Empty after a complete destroy.
+/// groups) and what the seed made, as `"kind id"` lines. Empty after a complete destroy.
 pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, String> {
+    Ok(inventory(endpoint, region)
+        .await?
+        .into_iter()
+        .map(|item| format!("{} {}", item.kind, item.id))
+        .collect())
+}
+
+/// One thing in the emulator: its kind (`VPC`, `bucket`, ...) and its id as strata's
+/// state records it (an object is `bucket/key`, a security-group rule its `sgr-` id).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Item {
+    pub kind: &'static str,
+    pub id: String,
+}
+
+fn item(kind: &'static str, id: Option<&str>) -> Item {
+    Item {
+        kind,
+        id: id.unwrap_or("?").to_owned(),
+    }
+}
+
+/// What [`leftovers`] lists, plus the objects in each bucket and the inbound rules of
+/// each group it lists: the census a crash test compares with the state.
+pub async fn inventory(endpoint: &str, region: &str) -> Result<Vec<Item>, String> {
     let config = config(endpoint, region).await;
     let ec2 = aws_sdk_ec2::Client::new(&config);
     let s3 = aws_sdk_s3::Client::from_conf(
@@ -111,7 +136,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
     left.extend(
         vpcs.vpcs()
             .iter()
-            .map(|v| format!("VPC {}", v.vpc_id().unwrap_or("?"))),
+            .map(|v| item("VPC", v.vpc_id())),
     );
     let default_vpc: Vec<String> = ec2
         .describe_vpcs()
@@ -135,7 +160,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
             .subnets()
             .iter()
             .filter(|s| outside_default(s.vpc_id()))
-            .map(|s| format!("subnet {}", s.subnet_id().unwrap_or("?"))),
+            .map(|s| item("subnet", s.subnet_id())),
     );
     let groups = ec2
         .describe_security_groups()
@@ -147,7 +172,25 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
             .security_groups()
             .iter()
             .filter(|g| g.group_name() != Some("default"))
-            .map(|g| format!("security group {}", g.group_id().unwrap_or("?"))),
+            .map(|g| item("security group", g.group_id())),
+    );
+    let rules = ec2
+        .describe_security_group_rules()
+        .send()
+        .await
+        .map_err(listing("security group rules"))?;
+    let listed_group = |id: Option<&str>| {
+        groups
+            .security_groups()
+            .iter()
+            .any(|g| g.group_name() != Some("default") && g.group_id() == id)
+    };
+    left.extend(
+        rules
+            .security_group_rules()
+            .iter()
+            .filter(|r| r.is_egress() == Some(false) && listed_group(r.group_id()))
+            .map(|r| item("ingress rule", r.security_group_rule_id())),
     );
     let gateways = ec2
         .describe_internet_gateways()
@@ -162,12 +205,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
                 g.attachments().is_empty()
                     || g.attachments().iter().any(|a| outside_default(a.vpc_id()))
             })
-            .map(|g| {
-                format!(
-                    "internet gateway {}",
-                    g.internet_gateway_id().unwrap_or("?")
-                )
-            }),
+            .map(|g| item("internet gateway", g.internet_gateway_id())),
     );
     let tables = ec2
         .describe_route_tables()
@@ -179,7 +217,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
             .route_tables()
             .iter()
             .filter(|t| outside_default(t.vpc_id()))
-            .map(|t| format!("route table {}", t.route_table_id().unwrap_or("?"))),
+            .map(|t| item("route table", t.route_table_id())),
     );
     let addresses = ec2
         .describe_addresses()
@@ -190,7 +228,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         addresses
             .addresses()
             .iter()
-            .map(|a| format!("elastic IP {}", a.allocation_id().unwrap_or("?"))),
+            .map(|a| item("elastic IP", a.allocation_id())),
     );
     let reservations = ec2
         .describe_instances()
@@ -204,7 +242,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
                 .and_then(|s| s.name())
                 .map(|n| n.as_str().to_owned());
             if state.as_deref() != Some("terminated") {
-                left.push(format!("instance {}", i.instance_id().unwrap_or("?")));
+                left.push(item("instance", i.instance_id()));
             }
         }
     }
@@ -214,8 +252,20 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         buckets
             .buckets()
             .iter()
-            .map(|b| format!("bucket {}", b.name().unwrap_or("?"))),
+            .map(|b| item("bucket", b.name())),
     );
+    for bucket in buckets.buckets().iter().filter_map(|b| b.name()) {
+        let objects = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(listing("objects"))?;
+        left.extend(objects.contents().iter().filter_map(|o| {
+            let key = o.key()?;
+            Some(item("object", Some(&format!("{bucket}/{key}"))))
+        }));
+    }
 
     let instances = rds
         .describe_db_instances()
@@ -226,7 +276,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         instances
             .db_instances()
             .iter()
-            .map(|d| format!("DB instance {}", d.db_instance_identifier().unwrap_or("?"))),
+            .map(|d| item("DB instance", d.db_instance_identifier())),
     );
     let subnet_groups = rds
         .describe_db_subnet_groups()
@@ -238,12 +288,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
             .db_subnet_groups()
             .iter()
             .filter(|g| g.db_subnet_group_name() != Some("default"))
-            .map(|g| {
-                format!(
-                    "DB subnet group {}",
-                    g.db_subnet_group_name().unwrap_or("?")
-                )
-            }),
+            .map(|g| item("DB subnet group", g.db_subnet_group_name())),
     );
 
     let distributions = cloudfront
@@ -255,7 +300,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         left.extend(
             list.items()
                 .iter()
-                .map(|d| format!("distribution {}", d.id())),
+                .map(|d| item("distribution", Some(d.id()))),
         );
     }
     let controls = cloudfront
@@ -267,7 +312,7 @@ pub async fn leftovers(endpoint: &str, region: &str) -> Result<Vec<String>, Stri
         left.extend(
             list.items()
                 .iter()
-                .map(|c| format!("origin access control {}", c.id())),
+                .map(|c| item("origin access control", Some(c.id()))),
         );
     }
     Ok(left)
