@@ -217,6 +217,8 @@ pub async fn inventory(endpoint: &str, region: &str) -> Result<Vec<Item>, String
             .route_tables()
             .iter()
             .filter(|t| outside_default(t.vpc_id()))
+            // A VPC's main table comes and goes with the VPC.
+            .filter(|t| !t.associations().iter().any(|a| a.main() == Some(true)))
             .map(|t| item("route table", t.route_table_id())),
     );
     let addresses = ec2
