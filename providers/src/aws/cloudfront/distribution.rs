@@ -40,7 +40,9 @@ use aws_sdk_cloudfront::types::{
     OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, Restrictions, S3OriginConfig,
     SslProtocol, SslSupportMethod, Tag, TagKeys, Tags, ViewerCertificate, ViewerProtocolPolicy,
 };
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError,
+};
 use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type, Value};
 
 use crate::aws::attrs::{
@@ -113,9 +115,11 @@ impl ResourceType for Distribution {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         let cloudfront = self.aws.cloudfront().await?;
-        let config = build_config(desired, None, caller_reference())?;
+        // The token is the caller reference: AWS answers a repeated create with the
+        // distribution it made, and `find` looks for it.
+        let config = build_config(desired, None, token.as_str().to_owned())?;
         let tags = tags_of(desired);
         let created = if tags.items().is_empty() {
             cloudfront
@@ -150,6 +154,37 @@ impl ResourceType for Distribution {
             read_back(self.read(&id, desired), "distribution", &id, "after create").await
         })
         .await
+    }
+
+    /// The distribution whose caller reference is the token. The listed summaries do
+    /// not hold it, so each distribution's config is fetched until one matches (one
+    /// call per distribution of the account).
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let cloudfront = self.aws.cloudfront().await?;
+        let mut pages = cloudfront.list_distributions().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk("ListDistributions", e))?;
+            let ids: Vec<String> = page
+                .distribution_list()
+                .map(|l| l.items().iter().map(|d| d.id().to_owned()).collect())
+                .unwrap_or_default();
+            for id in ids {
+                let config = match self.config(&id).await {
+                    Ok((config, _)) => config,
+                    // Deleted since it was listed.
+                    Err(e) if e.kind == ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                if config.caller_reference() == token.as_str() {
+                    return self.read(&id, desired).await;
+                }
+            }
+        }
+        Ok(None)
     }
 
     async fn update(
@@ -334,15 +369,6 @@ impl Distribution {
         }
         Ok(())
     }
-}
-
-/// A caller reference unique to this create (AWS refuses a reused one).
-fn caller_reference() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("strata-{nanos}-{}", std::process::id())
 }
 
 /// A list's items as AWS takes them: absent when there are none (with quantity 0).

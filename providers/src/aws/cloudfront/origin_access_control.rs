@@ -17,7 +17,9 @@ use aws_sdk_cloudfront::types::{
     OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
     OriginAccessControlSigningProtocols,
 };
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError,
+};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
 use crate::aws::attrs::{Out, required, string};
@@ -60,7 +62,7 @@ impl ResourceType for OriginAccessControl {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, _token: &CreateToken) -> Result<Observed, CreateError> {
         let cloudfront = self.aws.cloudfront().await?;
         let created = cloudfront
             .create_origin_access_control()
@@ -79,6 +81,32 @@ impl ResourceType for OriginAccessControl {
             read_back(read, "origin access control", &id, "after create"),
         )
         .await
+    }
+
+    /// A control is named by the spec (names are unique in the account): the control
+    /// of that name is what the create made.
+    async fn find(
+        &self,
+        desired: &Attrs,
+        _token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let name = required(desired, "name")?;
+        let cloudfront = self.aws.cloudfront().await?;
+        let mut pages = cloudfront
+            .list_origin_access_controls()
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk("ListOriginAccessControls", e))?;
+            let named = page
+                .origin_access_control_list()
+                .and_then(|l| l.items().iter().find(|c| c.name() == name))
+                .map(|c| c.id().to_owned());
+            if let Some(id) = named {
+                return self.read(&id, desired).await;
+            }
+        }
+        Ok(None)
     }
 
     async fn update(

@@ -19,12 +19,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType as Kind};
-use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::provider::{Attrs, CreateError, CreateToken, Observed, ProviderError};
 use strata_engine::{Attribute, Constraint, ResourceType, Schema, Type};
 
 use super::net_support::{arn, present, retry_while, str_or_null};
 use crate::aws::attrs::{Out, string, string_map};
-use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
+use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
 use crate::aws::error::{deleted, found, sdk};
 use crate::aws::{finish_create, read_back, tags};
 
@@ -71,14 +71,16 @@ impl ResourceType for ElasticIp {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         let ec2 = self.aws.ec2().await?;
         let allocated = ec2
             .allocate_address()
             .domain(DomainType::from(string(desired, "domain").unwrap_or("vpc")))
-            .set_tag_specifications(
-                tag_specification(Kind::ElasticIp, &string_map(desired, "tags")).map(|t| vec![t]),
-            )
+            .tag_specifications(tag_specification(
+                Kind::ElasticIp,
+                &string_map(desired, "tags"),
+                token,
+            ))
             .send()
             .await
             .map_err(|e| sdk("AllocateAddress", e))?;
@@ -91,6 +93,23 @@ impl ResourceType for ElasticIp {
             read_back(self.read(&id, desired), "Elastic IP", &id, "after create").await
         })
         .await
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        // DescribeAddresses is not paginated.
+        let out = ec2
+            .describe_addresses()
+            .filters(token_filter(token))
+            .send()
+            .await
+            .map_err(|e| sdk("DescribeAddresses", e))?;
+        let ids = marked(out.addresses(), token, |a| a.tags(), |a| a.allocation_id());
+        first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 
     async fn update(

@@ -23,10 +23,12 @@ use aws_sdk_ec2::types::{
     AttributeValue, Filter, IamInstanceProfileSpecification, InstanceAttributeName,
     InstanceNetworkInterfaceSpecification, InstanceStateName, ResourceType as Kind,
 };
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError,
+};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
-use super::{sync_tags, tag_specification, tags_of};
+use super::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
 use crate::aws::attrs::{Out, boolean, required, string, string_map, string_set, strings};
 use crate::aws::error::sdk;
 use crate::aws::{finish_create, read_back, tags, wait_for};
@@ -146,12 +148,13 @@ impl ResourceType for Instance {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         let ec2 = self.aws.ec2().await?;
         let subnet = string(desired, "subnet-id").map(str::to_owned);
         let groups = Some(strings(desired, "security-group-ids")).filter(|g| !g.is_empty());
         let mut run = ec2
             .run_instances()
+            .client_token(token.as_str())
             .image_id(required(desired, "ami")?)
             .instance_type(required(desired, "instance-type")?.into())
             .min_count(1)
@@ -163,9 +166,11 @@ impl ResourceType for Instance {
                     .name(name)
                     .build()
             }))
-            .set_tag_specifications(
-                tag_specification(Kind::Instance, &string_map(desired, "tags")).map(|t| vec![t]),
-            );
+            .tag_specifications(tag_specification(
+                Kind::Instance,
+                &string_map(desired, "tags"),
+                token,
+            ));
         run = match boolean(desired, "associate-public-ip-address") {
             // The public address is a property of the primary network interface, which
             // then carries the subnet and groups too.
@@ -192,6 +197,33 @@ impl ResourceType for Instance {
             read_back(self.read(&id, desired), "instance", &id, "after launch").await
         })
         .await
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        let mut pages = ec2
+            .describe_instances()
+            .filters(token_filter(token))
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk("DescribeInstances", e))?;
+            for reservation in page.reservations() {
+                ids.extend(marked(
+                    reservation.instances(),
+                    token,
+                    |i| i.tags(),
+                    |i| i.instance_id(),
+                ));
+            }
+        }
+        // A terminated instance reads as gone: nothing of this create is left.
+        first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 
     async fn update(

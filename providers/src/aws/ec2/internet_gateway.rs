@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType as Kind;
-use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::provider::{Attrs, CreateError, CreateToken, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
 use super::net_support::{arn, present, retry_while, str_or_null};
 use crate::aws::attrs::{Out, string, string_map};
-use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
+use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
 use crate::aws::error::{deleted, found, sdk};
 use crate::aws::{finish_create, read_back, tags};
 
@@ -58,14 +58,15 @@ impl ResourceType for InternetGateway {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         let ec2 = self.aws.ec2().await?;
         let created = ec2
             .create_internet_gateway()
-            .set_tag_specifications(
-                tag_specification(Kind::InternetGateway, &string_map(desired, "tags"))
-                    .map(|t| vec![t]),
-            )
+            .tag_specifications(tag_specification(
+                Kind::InternetGateway,
+                &string_map(desired, "tags"),
+                token,
+            ))
             .send()
             .await
             .map_err(|e| sdk("CreateInternetGateway", e))?;
@@ -87,6 +88,30 @@ impl ResourceType for InternetGateway {
             .await
         })
         .await
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        let mut pages = ec2
+            .describe_internet_gateways()
+            .filters(token_filter(token))
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk("DescribeInternetGateways", e))?;
+            ids.extend(marked(
+                page.internet_gateways(),
+                token,
+                |v| v.tags(),
+                |v| v.internet_gateway_id(),
+            ));
+        }
+        first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 
     async fn update(

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use aws_sdk_ec2::types::Filter;
+use strata_engine::provider::{CreateToken, Observed, ProviderError};
 use strata_engine::{Attribute, Registry, Schema, Type};
 
 pub mod lookup;
@@ -124,20 +126,77 @@ pub(crate) fn standalone_rule_schema(direction: Direction) -> Schema {
     Schema::new(description, attributes)
 }
 
-/// The tags to create a resource with, as a tag specification (None: no tags).
+/// The tags to create a resource with, as a tag specification: the user's `tags` plus
+/// [`CreateToken::TAG`] set to `token`, so that what a create call made can be found
+/// again (see [`marked`]). Given in the create call itself, the tag is there from the
+/// moment the resource exists.
 pub(crate) fn tag_specification(
     kind: aws_sdk_ec2::types::ResourceType,
     tags: &std::collections::BTreeMap<String, String>,
-) -> Option<aws_sdk_ec2::types::TagSpecification> {
-    if tags.is_empty() {
-        return None;
+    token: &CreateToken,
+) -> aws_sdk_ec2::types::TagSpecification {
+    let mut tags = to_tags(tags);
+    tags.push(token_tag(token));
+    aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(tags))
+        .build()
+}
+
+/// The tag marking what the create call carrying `token` made.
+pub(crate) fn token_tag(token: &CreateToken) -> aws_sdk_ec2::types::Tag {
+    aws_sdk_ec2::types::Tag::builder()
+        .key(CreateToken::TAG)
+        .value(token.as_str())
+        .build()
+}
+
+/// The Describe* filter selecting what carries `token`. Some endpoints ignore tag
+/// filters on some calls (the emulator on DescribeNatGateways): callers check the tag
+/// on what comes back too, with [`marked`].
+pub(crate) fn token_filter(token: &CreateToken) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{}", CreateToken::TAG))
+        .values(token.as_str())
+        .build()
+}
+
+/// The ids of the `items` that carry the tag of `token`, in the order AWS listed them.
+pub(crate) fn marked<'a, T: 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+    token: &CreateToken,
+    tags: impl Fn(&'a T) -> &'a [aws_sdk_ec2::types::Tag],
+    id: impl Fn(&'a T) -> Option<&'a str>,
+) -> Vec<String> {
+    items
+        .into_iter()
+        .filter(|item| {
+            tags(item)
+                .iter()
+                .any(|t| t.key() == Some(CreateToken::TAG) && t.value() == Some(token.as_str()))
+        })
+        .filter_map(|item| id(item).map(str::to_owned))
+        .collect()
+}
+
+/// What a create marked with a token made, as `read` has it: the first of `ids` (the
+/// resources carrying the token) that `read` finds. One create call makes one resource,
+/// so there is at most one; were there more, the first is taken and the others are
+/// left alone. One that exists no more (a terminated instance) is nothing.
+pub(crate) async fn first_found<F, Fut>(
+    ids: Vec<String>,
+    read: F,
+) -> Result<Option<Observed>, ProviderError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<Observed>, ProviderError>>,
+{
+    for id in ids {
+        if let Some(found) = read(id).await? {
+            return Ok(Some(found));
+        }
     }
-    Some(
-        aws_sdk_ec2::types::TagSpecification::builder()
-            .resource_type(kind)
-            .set_tags(Some(to_tags(tags)))
-            .build(),
-    )
+    Ok(None)
 }
 
 pub(crate) fn to_tags(
@@ -148,17 +207,23 @@ pub(crate) fn to_tags(
         .collect()
 }
 
-/// The tags AWS returned, without the ones AWS manages itself (`aws:` prefix), as the
-/// `tags` attribute.
+/// The tags AWS returned as the `tags` attribute, without the ones AWS manages itself
+/// (`aws:` prefix) and strata's own (`strata:`, the create token): those are never
+/// drift, and since [`sync_tags`] only touches keys the spec wrote, never removed.
 pub(crate) fn tags_of(tags: &[aws_sdk_ec2::types::Tag]) -> strata_engine::Value {
     crate::aws::attrs::tags_value(tags.iter().filter_map(|t| {
         let key = t.key()?;
-        (!key.starts_with("aws:")).then(|| (key.to_owned(), t.value().unwrap_or("").to_owned()))
+        (!key.starts_with("aws:") && !key.starts_with(STRATA_PREFIX))
+            .then(|| (key.to_owned(), t.value().unwrap_or("").to_owned()))
     }))
 }
 
+/// The prefix of the tags strata puts on resources for itself.
+const STRATA_PREFIX: &str = "strata:";
+
 /// Makes the tags of resource `id` exactly the desired `tags` attribute: removes the
-/// keys no longer wanted, writes the new and changed ones.
+/// keys no longer wanted, writes the new and changed ones. Only keys of `prior` or
+/// `desired` are touched, so strata's own tags (never read back) stay.
 pub(crate) async fn sync_tags(
     client: &aws_sdk_ec2::Client,
     id: &str,

@@ -14,12 +14,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ConnectivityType, NatGatewayAddress, ResourceType as Kind};
-use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::provider::{Attrs, CreateError, CreateToken, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
 use super::net_support::present;
 use crate::aws::attrs::{Out, required, string, string_map};
-use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
+use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
 use crate::aws::error::{deleted, found, invalid, sdk};
 use crate::aws::{finish_create, read_back, tags, wait_for};
 
@@ -78,18 +78,21 @@ impl ResourceType for NatGateway {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         let ec2 = self.aws.ec2().await?;
         let created = ec2
             .create_nat_gateway()
+            .client_token(token.as_str())
             .subnet_id(required(desired, "subnet-id")?)
             .set_allocation_id(string(desired, "allocation-id").map(str::to_owned))
             .connectivity_type(ConnectivityType::from(
                 string(desired, "connectivity-type").unwrap_or("public"),
             ))
-            .set_tag_specifications(
-                tag_specification(Kind::Natgateway, &string_map(desired, "tags")).map(|t| vec![t]),
-            )
+            .tag_specifications(tag_specification(
+                Kind::Natgateway,
+                &string_map(desired, "tags"),
+                token,
+            ))
             .send()
             .await
             .map_err(|e| sdk("CreateNatGateway", e))?;
@@ -125,6 +128,41 @@ impl ResourceType for NatGateway {
             read_back(self.read(&id, desired), "NAT gateway", &id, "after create").await
         })
         .await
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        // The emulator ignores the tag filter here (`marked` checks the tag): the
+        // subnet narrows what it lists.
+        let mut filters = vec![token_filter(token)];
+        if let Some(subnet) = string(desired, "subnet-id") {
+            filters.push(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("subnet-id")
+                    .values(subnet)
+                    .build(),
+            );
+        }
+        let mut pages = ec2
+            .describe_nat_gateways()
+            .set_filter(Some(filters))
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk("DescribeNatGateways", e))?;
+            ids.extend(marked(
+                page.nat_gateways(),
+                token,
+                |v| v.tags(),
+                |v| v.nat_gateway_id(),
+            ));
+        }
+        first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 
     async fn update(

@@ -19,14 +19,14 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType as Kind, Route};
-use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::provider::{Attrs, CreateError, CreateToken, Observed, ProviderError};
 use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type, Value};
 
 use super::net_support::{arn, present};
 use crate::aws::attrs::{
     Out, block_set, blocks, required, string, string_map, string_set, strings,
 };
-use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
+use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
 use crate::aws::error::{deleted, found, invalid, sdk};
 use crate::aws::{finish_create, read_back, tags};
 
@@ -90,14 +90,17 @@ impl ResourceType for RouteTable {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         let ec2 = self.aws.ec2().await?;
         let created = ec2
             .create_route_table()
+            .client_token(token.as_str())
             .vpc_id(required(desired, "vpc-id")?)
-            .set_tag_specifications(
-                tag_specification(Kind::RouteTable, &string_map(desired, "tags")).map(|t| vec![t]),
-            )
+            .tag_specifications(tag_specification(
+                Kind::RouteTable,
+                &string_map(desired, "tags"),
+                token,
+            ))
             .send()
             .await
             .map_err(|e| sdk("CreateRouteTable", e))?;
@@ -112,6 +115,30 @@ impl ResourceType for RouteTable {
             read_back(self.read(&id, desired), "route table", &id, "after create").await
         })
         .await
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        let mut pages = ec2
+            .describe_route_tables()
+            .filters(token_filter(token))
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk("DescribeRouteTables", e))?;
+            ids.extend(marked(
+                page.route_tables(),
+                token,
+                |v| v.tags(),
+                |v| v.route_table_id(),
+            ));
+        }
+        first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 
     async fn update(

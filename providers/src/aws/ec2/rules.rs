@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, PrefixListId, UserIdGroupPair};
 use strata_engine::Value;
-use strata_engine::provider::{Attrs, ProviderError};
+use strata_engine::provider::{Attrs, CreateToken, ProviderError};
 
 use super::Direction;
 use crate::aws::attrs::{blocks, boolean, int, string, strings};
@@ -405,7 +405,7 @@ pub(crate) async fn sync(
         .cloned()
         .collect();
     if !add.is_empty() {
-        authorize(ec2, id, direction, &add).await?;
+        authorize(ec2, id, direction, &add, None).await?;
     }
     if !describe.is_empty() {
         update_descriptions(ec2, id, direction, &describe).await?;
@@ -416,19 +416,30 @@ pub(crate) async fn sync(
     Ok(())
 }
 
-/// Authorizes `atoms` on group `id`; returns the ids of the rules AWS made.
+/// Authorizes `atoms` on group `id`; returns the ids of the rules AWS made. With a
+/// `token` (a standalone rule's create), the new rules carry its tag from the call on.
 pub(crate) async fn authorize(
     ec2: &aws_sdk_ec2::Client,
     id: &str,
     direction: Direction,
     atoms: &[Atom],
+    token: Option<&CreateToken>,
 ) -> Result<Vec<String>, ProviderError> {
     let p = Some(permissions(atoms));
+    let marks = token.map(|t| {
+        vec![
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::SecurityGroupRule)
+                .tags(super::token_tag(t))
+                .build(),
+        ]
+    });
     let rules = match direction {
         Direction::Ingress => ec2
             .authorize_security_group_ingress()
             .group_id(id)
             .set_ip_permissions(p)
+            .set_tag_specifications(marks)
             .send()
             .await
             .map_err(|e| sdk("AuthorizeSecurityGroupIngress", e))?
@@ -438,6 +449,7 @@ pub(crate) async fn authorize(
             .authorize_security_group_egress()
             .group_id(id)
             .set_ip_permissions(p)
+            .set_tag_specifications(marks)
             .send()
             .await
             .map_err(|e| sdk("AuthorizeSecurityGroupEgress", e))?

@@ -30,11 +30,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType as Kind;
-use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::provider::{Attrs, CreateError, CreateToken, Observed, ProviderError};
 use strata_engine::{Attribute, BlockSchema, ResourceType, Schema, Type};
 
 use super::rules::{self, Atom};
-use super::{Direction, rule_attributes, sync_tags, tag_specification, tags_of};
+use super::{
+    Direction, first_found, marked, rule_attributes, sync_tags, tag_specification, tags_of,
+    token_filter,
+};
 use crate::aws::attrs::{Out, blocks, boolean, required, string, string_map};
 use crate::aws::error::{found, sdk};
 use crate::aws::{delete_attempt, finish_create, read_back, tags, wait_for};
@@ -68,17 +71,18 @@ impl ResourceType for SecurityGroup {
         self.read_group(id, &Attrs::new(), true).await
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         let ec2 = self.aws.ec2().await?;
         let created = ec2
             .create_security_group()
             .group_name(required(desired, "name")?)
             .description(string(desired, "description").unwrap_or("Managed by strata"))
             .set_vpc_id(string(desired, "vpc-id").map(str::to_owned))
-            .set_tag_specifications(
-                tag_specification(Kind::SecurityGroup, &string_map(desired, "tags"))
-                    .map(|t| vec![t]),
-            )
+            .tag_specifications(tag_specification(
+                Kind::SecurityGroup,
+                &string_map(desired, "tags"),
+                token,
+            ))
             .send()
             .await
             .map_err(|e| sdk("CreateSecurityGroup", e))?;
@@ -97,6 +101,30 @@ impl ResourceType for SecurityGroup {
             .await
         })
         .await
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        let mut pages = ec2
+            .describe_security_groups()
+            .filters(token_filter(token))
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk("DescribeSecurityGroups", e))?;
+            ids.extend(marked(
+                page.security_groups(),
+                token,
+                |v| v.tags(),
+                |v| v.group_id(),
+            ));
+        }
+        first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 
     async fn update(

@@ -3,9 +3,12 @@
 //! type's file holds its name, direction and schema ([`RuleType`]); [`StandaloneRule`]
 //! is the resource type of either.
 //!
-//! The engine id is the `sgr-` ids AWS gave the rule (one per peer) joined with commas;
-//! the rule is found again by those ids (DescribeSecurityGroupRules), so rules of the
-//! same group written elsewhere are never mistaken for it. It is gone when none of its
+//! The engine id is the `sgr-` ids AWS gave the rule (one per peer), sorted and joined
+//! with commas; the rule is found again by those ids (DescribeSecurityGroupRules), so
+//! rules of the same group written elsewhere are never mistaken for it. The Authorize
+//! call tags the new rules with the create token, and `find` looks for that tag among
+//! the group's rules (not for the content: an identical rule made by someone else, which
+//! made the create fail as a duplicate, is not this one). It is gone when none of its
 //! ids exists any more; a part of it deleted outside strata reads as a changed peer
 //! list, which replaces it. Only the description changes in place
 //! (UpdateSecurityGroupRuleDescriptions*); everything else is force-new.
@@ -13,11 +16,13 @@
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError,
+};
 use strata_engine::{ResourceType, Schema, Value};
 
-use super::Direction;
 use super::rules::{self, Atom, Peer, canonical_protocol, peer_attribute};
+use super::{Direction, marked, token_filter};
 use crate::aws::attrs::{Out, int, required, string, string_set};
 use crate::aws::client::Aws;
 use crate::aws::error::{invalid, sdk};
@@ -51,8 +56,16 @@ impl ResourceType for StandaloneRule {
         read(&self.aws, self.rule.direction, id, prior).await
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
-        create(&self.aws, self.rule.direction, desired).await
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
+        create(&self.aws, self.rule.direction, desired, token).await
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        find(&self.aws, self.rule.direction, desired, token).await
     }
 
     async fn update(
@@ -71,7 +84,7 @@ impl ResourceType for StandaloneRule {
 }
 
 /// The rules with these ids that still exist (none: the rule is gone).
-async fn find(
+async fn by_ids(
     ec2: &aws_sdk_ec2::Client,
     ids: &[&str],
 ) -> Result<Vec<aws_sdk_ec2::types::SecurityGroupRule>, ProviderError> {
@@ -116,7 +129,7 @@ async fn read(
     let ec2 = aws.ec2().await?;
     let ids: Vec<&str> = id.split(',').filter(|s| !s.is_empty()).collect();
     let egress = direction == Direction::Egress;
-    let found: Vec<_> = find(&ec2, &ids)
+    let found: Vec<_> = by_ids(&ec2, &ids)
         .await?
         .into_iter()
         .filter(|r| r.is_egress() == Some(egress))
@@ -227,7 +240,12 @@ async fn describe_group_peers(
     Ok(())
 }
 
-async fn create(aws: &Aws, direction: Direction, desired: &Attrs) -> Result<Observed, CreateError> {
+async fn create(
+    aws: &Aws,
+    direction: Direction,
+    desired: &Attrs,
+    token: &CreateToken,
+) -> Result<Observed, CreateError> {
     let ec2 = aws.ec2().await?;
     let group = required(desired, "security-group-id")?;
     let atoms = rules::flatten(desired, direction, group);
@@ -238,13 +256,14 @@ async fn create(aws: &Aws, direction: Direction, desired: &Attrs) -> Result<Obse
         ))
         .into());
     }
-    let mut ids = rules::authorize(&ec2, group, direction, &atoms).await?;
+    let mut ids = rules::authorize(&ec2, group, direction, &atoms, Some(token)).await?;
     if ids.len() != atoms.len() {
         // An endpoint that does not return the new rules' ids: find them by content.
         ids = by_content(&ec2, group, direction, &atoms)
             .await
             .map_err(|error| CreateError { error, id: None })?;
     }
+    ids.sort();
     let id = ids.join(",");
     let read = read(aws, direction, &id, desired);
     finish_create(
@@ -252,6 +271,48 @@ async fn create(aws: &Aws, direction: Direction, desired: &Attrs) -> Result<Obse
         read_back(read, "security group rule", &id, "after create"),
     )
     .await
+}
+
+/// The rule a create carrying `token` made: the rules of this direction, in the desired
+/// group, that carry its tag (one per peer, all made by the one Authorize call), as
+/// `read` has them.
+async fn find(
+    aws: &Aws,
+    direction: Direction,
+    desired: &Attrs,
+    token: &CreateToken,
+) -> Result<Option<Observed>, ProviderError> {
+    let ec2 = aws.ec2().await?;
+    let mut call = ec2
+        .describe_security_group_rules()
+        .filters(token_filter(token));
+    if let Some(group) = string(desired, "security-group-id") {
+        call = call.filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(group)
+                .build(),
+        );
+    }
+    let mut pages = call.into_paginator().send();
+    let egress = direction == Direction::Egress;
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk("DescribeSecurityGroupRules", e))?;
+        ids.extend(marked(
+            page.security_group_rules()
+                .iter()
+                .filter(|r| r.is_egress() == Some(egress)),
+            token,
+            |r| r.tags(),
+            |r| r.security_group_rule_id(),
+        ));
+    }
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    ids.sort();
+    read(aws, direction, &ids.join(","), desired).await
 }
 
 /// The ids of the rules of `group` matching `atoms`.

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType as Kind};
-use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::provider::{Attrs, CreateError, CreateToken, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type};
 
 use super::net_support::{arn, retry_while};
 use crate::aws::attrs::{Out, boolean, required, string, string_map};
-use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
+use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
 use crate::aws::error::{deleted, found, sdk};
 use crate::aws::{finish_create, read_back, tags, wait_for};
 
@@ -73,16 +73,18 @@ impl ResourceType for Subnet {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         let ec2 = self.aws.ec2().await?;
         let created = ec2
             .create_subnet()
             .vpc_id(required(desired, "vpc-id")?)
             .cidr_block(required(desired, "cidr-block")?)
             .set_availability_zone(string(desired, "availability-zone").map(str::to_owned))
-            .set_tag_specifications(
-                tag_specification(Kind::Subnet, &string_map(desired, "tags")).map(|t| vec![t]),
-            )
+            .tag_specifications(tag_specification(
+                Kind::Subnet,
+                &string_map(desired, "tags"),
+                token,
+            ))
             .send()
             .await
             .map_err(|e| sdk("CreateSubnet", e))?;
@@ -118,6 +120,30 @@ impl ResourceType for Subnet {
             read_back(self.read(&id, desired), "subnet", &id, "after create").await
         })
         .await
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        let mut pages = ec2
+            .describe_subnets()
+            .filters(token_filter(token))
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk("DescribeSubnets", e))?;
+            ids.extend(marked(
+                page.subnets(),
+                token,
+                |v| v.tags(),
+                |v| v.subnet_id(),
+            ));
+        }
+        first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 
     async fn update(

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType as Kind, Tenancy, VpcAttributeName};
-use strata_engine::provider::{Attrs, CreateError, Observed, ProviderError};
+use strata_engine::provider::{Attrs, CreateError, CreateToken, Observed, ProviderError};
 use strata_engine::{Attribute, ResourceType, Schema, Type, Value};
 
 use crate::aws::attrs::{Out, boolean, required, string, string_map};
-use crate::aws::ec2::{sync_tags, tag_specification, tags_of};
+use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
 use crate::aws::error::{found, sdk};
 use crate::aws::{delete_attempt, finish_create, read_back, tags, wait_for};
 
@@ -145,7 +145,7 @@ impl ResourceType for Vpc {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, token: &CreateToken) -> Result<Observed, CreateError> {
         let ec2 = self.aws.ec2().await?;
         let created = ec2
             .create_vpc()
@@ -153,9 +153,11 @@ impl ResourceType for Vpc {
             .instance_tenancy(Tenancy::from(
                 string(desired, "instance-tenancy").unwrap_or("default"),
             ))
-            .set_tag_specifications(
-                tag_specification(Kind::Vpc, &string_map(desired, "tags")).map(|t| vec![t]),
-            )
+            .tag_specifications(tag_specification(
+                Kind::Vpc,
+                &string_map(desired, "tags"),
+                token,
+            ))
             .send()
             .await
             .map_err(|e| sdk("CreateVpc", e))?;
@@ -190,6 +192,25 @@ impl ResourceType for Vpc {
             read_back(self.read(&id, desired), "VPC", &id, "after create").await
         })
         .await
+    }
+
+    async fn find(
+        &self,
+        desired: &Attrs,
+        token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let ec2 = self.aws.ec2().await?;
+        let mut pages = ec2
+            .describe_vpcs()
+            .filters(token_filter(token))
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk("DescribeVpcs", e))?;
+            ids.extend(marked(page.vpcs(), token, |v| v.tags(), |v| v.vpc_id()));
+        }
+        first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 
     async fn update(

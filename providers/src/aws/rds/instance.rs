@@ -28,7 +28,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbInstance, PendingModifiedValues};
 use strata_engine::plan::diff::same;
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError,
+};
 use strata_engine::{Attribute, Constraint, ResourceType, Schema, Type};
 
 use crate::aws::attrs::{Out, boolean, int, required, string, string_map, string_set, strings};
@@ -64,7 +66,7 @@ impl ResourceType for Instance {
         Ok(describe(&rds, id).await?.map(|db| observed(id, &db, prior)))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, _token: &CreateToken) -> Result<Observed, CreateError> {
         let rds = self.aws.rds().await?;
         let identifier = required(desired, "identifier")?;
         let restoring = string(desired, "snapshot-identifier").is_some();
@@ -91,6 +93,17 @@ impl ResourceType for Instance {
             self.read(&id, desired).await?.ok_or_else(|| gone(&id))
         })
         .await
+    }
+
+    /// An instance is named by the spec: the instance of that identifier (as AWS keeps
+    /// it, lowercased, the id create returns) is what the create made.
+    async fn find(
+        &self,
+        desired: &Attrs,
+        _token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let identifier = required(desired, "identifier")?.to_ascii_lowercase();
+        self.read(&identifier, desired).await
     }
 
     async fn update(

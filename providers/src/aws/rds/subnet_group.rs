@@ -17,7 +17,9 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use aws_sdk_rds::types::DbSubnetGroup;
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError,
+};
 use strata_engine::{Attribute, ResourceType, Schema, Type, Value};
 
 use crate::aws::attrs::{Out, required, string, string_map, string_set, strings, tags_value};
@@ -65,7 +67,7 @@ impl ResourceType for SubnetGroup {
         Ok(Some(observed(id, &group, prior, tags_value(tags))))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, _token: &CreateToken) -> Result<Observed, CreateError> {
         let rds = self.aws.rds().await?;
         let name = required(desired, "name")?;
         let created = rds
@@ -84,6 +86,17 @@ impl ResourceType for SubnetGroup {
             .to_owned();
         let read = self.read(&id, desired);
         finish_create(&id, read_back(read, "DB subnet group", &id, "after create")).await
+    }
+
+    /// A group is named by the spec: the group of that name (as AWS keeps it,
+    /// lowercased, the id create returns) is what the create made.
+    async fn find(
+        &self,
+        desired: &Attrs,
+        _token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let name = required(desired, "name")?.to_ascii_lowercase();
+        self.read(&name, desired).await
     }
 
     async fn update(

@@ -32,7 +32,9 @@ use aws_sdk_s3::types::{
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError,
+};
 use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type, Value};
 
 use super::{built, not_set};
@@ -226,7 +228,7 @@ impl ResourceType for Bucket {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, _token: &CreateToken) -> Result<Observed, CreateError> {
         let s3 = self.aws.s3().await?;
         let name = required(desired, "bucket")?.to_owned();
         let region = self.aws.region().await?;
@@ -245,6 +247,16 @@ impl ResourceType for Bucket {
             read_back(self.read(&name, desired), "bucket", &name, "after create").await
         })
         .await
+    }
+
+    /// A bucket is named by the spec: the bucket of that name is what the create made.
+    /// (A name another account holds answers 403: an error, "cannot tell".)
+    async fn find(
+        &self,
+        desired: &Attrs,
+        _token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        self.read(required(desired, "bucket")?, desired).await
     }
 
     async fn update(

@@ -15,7 +15,9 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value as Json, json};
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError,
+};
 use strata_engine::{Attribute, BlockSchema, Constraint, ResourceType, Schema, Type, Value};
 
 use crate::aws::attrs::{Out, block, blocks, required, string, strings};
@@ -83,7 +85,7 @@ impl ResourceType for BucketPolicy {
         Ok(Some(Observed::new(id, out.into_attrs())))
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, _token: &CreateToken) -> Result<Observed, CreateError> {
         let bucket = required(desired, "bucket")?.to_owned();
         self.put(&bucket, desired).await?;
         let read = self.read(&bucket, desired);
@@ -92,6 +94,15 @@ impl ResourceType for BucketPolicy {
             read_back(read, "the policy of bucket", &bucket, "after create"),
         )
         .await
+    }
+
+    /// A policy is its bucket's: the policy that bucket holds is what the create put.
+    async fn find(
+        &self,
+        desired: &Attrs,
+        _token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        self.read(required(desired, "bucket")?, desired).await
     }
 
     async fn update(

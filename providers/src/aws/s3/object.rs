@@ -31,7 +31,9 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
 use sha2::{Digest, Sha256};
-use strata_engine::provider::{Attrs, CreateError, ErrorKind, Observed, ProviderError};
+use strata_engine::provider::{
+    Attrs, CreateError, CreateToken, ErrorKind, Observed, ProviderError,
+};
 use strata_engine::{Attribute, Constraint, ResourceType, Schema, Type, Value};
 
 use crate::aws::attrs::{Out, required, string, string_map, tags_value};
@@ -67,7 +69,7 @@ impl ResourceType for Object {
         }
     }
 
-    async fn create(&self, desired: &Attrs) -> Result<Observed, CreateError> {
+    async fn create(&self, desired: &Attrs, _token: &CreateToken) -> Result<Observed, CreateError> {
         let bucket = required(desired, "bucket")?;
         let key = required(desired, "key")?;
         let id = format!("{bucket}/{key}");
@@ -90,6 +92,21 @@ impl ResourceType for Object {
         self.put_file(bucket, key, desired).await?;
         let read = self.read(&id, desired);
         finish_create(&id, read_back(read, "object", &id, "after create")).await
+    }
+
+    /// An object is named by its bucket and key: what is there is what the create put
+    /// (for a folder, the objects marked as this folder's).
+    async fn find(
+        &self,
+        desired: &Attrs,
+        _token: &CreateToken,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let id = format!(
+            "{}/{}",
+            required(desired, "bucket")?,
+            required(desired, "key")?
+        );
+        self.read(&id, desired).await
     }
 
     async fn update(
