@@ -33,12 +33,19 @@ use strata_state::{LocalStore, State};
 const REGION: &str = "eu-west-3";
 const ENVIRONMENT: &str = "local";
 
+/// The environment, pointed at the emulator on `port`.
+fn environment(port: u16) -> String {
+    format!(
+        "environment local {{\n    aws region={REGION} endpoint=\"http://127.0.0.1:{port}\"\n    state path=\".strata/local.state.json\"\n}}\n"
+    )
+}
+
 /// The spec: 43 resources, with references inside each stack.
-fn spec(port: u16) -> String {
-    let mut s = format!(
-        "environment local {{\n    aws region={REGION} endpoint=\"http://127.0.0.1:{port}\"\n    state path=\".strata/local.state.json\"\n}}\n\nstack network {{\n"
+fn spec() -> String {
+    let mut s = String::from("stack network {\n");
+    s.push_str(
+        "    ec2.vpc vpc {\n        cidr-block \"10.20.0.0/16\"\n        tags Name=crash\n    }\n",
     );
-    s.push_str("    ec2.vpc vpc {\n        cidr-block \"10.20.0.0/16\"\n        tags Name=crash\n    }\n");
     s.push_str("    ec2.internet-gateway igw {\n        vpc-id (ref)\"vpc.id\"\n    }\n");
     for i in 0..8 {
         let zone = ["a", "b", "c"][i % 3];
@@ -128,7 +135,7 @@ struct Figures {
     untracked_explained_by_pending: usize,
     stale_locks_cleared: usize,
     adopted: usize,
-    operations_redone: usize,
+    operations_converged: usize,
     wall: Duration,
 }
 
@@ -194,7 +201,7 @@ fn run_and_signal(
     signal: Signal,
     lines: u64,
     delay: Duration,
-) -> (ExitStatus, String, bool) {
+) -> (ExitStatus, String, bool, u64) {
     let mut child: Child = work
         .strata(args)
         .stdout(Stdio::piped())
@@ -225,9 +232,7 @@ fn run_and_signal(
     while seen < lines {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(line) => {
-                if line.ends_with("...") || line.contains("...") || line.contains(" after ") {
-                    seen += 1;
-                }
+                seen += u64::from(is_progress(&line));
                 printed.push_str(&line);
                 printed.push('\n');
             }
@@ -249,9 +254,23 @@ fn run_and_signal(
     }
     let status = child.wait().expect("strata ends");
     reader.join().expect("stdout reader");
-    printed.extend(rx.try_iter().map(|l| l + "\n"));
     let stderr = errors.join().expect("stderr reader");
-    (status, format!("{printed}--- stderr\n{stderr}"), signalled)
+    for line in rx.try_iter() {
+        seen += u64::from(is_progress(&line));
+        printed.push_str(&line);
+        printed.push('\n');
+    }
+    (
+        status,
+        format!("{printed}--- stderr\n{stderr}"),
+        signalled,
+        seen,
+    )
+}
+
+/// A progress line: `address: creating...`, `address: created after 0.1s (id)`.
+fn is_progress(line: &str) -> bool {
+    line.contains("...") || line.contains(" after ")
 }
 
 /// After a signal: the state parses and every resource in the emulator is either in it
@@ -314,7 +333,12 @@ fn clear_stale_lock(work: &Work, figures: &mut Figures) -> Result<(), String> {
             holder.pid
         ));
     }
-    let unlocked = work.run(&["force-unlock", &holder.id]);
+    let unlocked = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("force-unlock")
+        .arg(&work.dir)
+        .args(["--env", ENVIRONMENT, &holder.id])
+        .output()
+        .expect("strata runs");
     if !unlocked.status.success() {
         return Err(format!("force-unlock failed:\n{}", text(&unlocked)));
     }
@@ -336,7 +360,7 @@ fn converge(
         return vec![format!("{context}: apply did not converge:\n{said}")];
     }
     figures.adopted += said.matches("adopted into the state").count();
-    figures.operations_redone += said
+    figures.operations_converged += said
         .lines()
         .filter(|l| l.ends_with("creating...") || l.contains(": creating... ("))
         .count();
@@ -403,11 +427,40 @@ fn trials(signal: Signal, default_trials: usize, seed_offset: u64) {
     let mut problems: Vec<String> = Vec::new();
     let home = tempfile::tempdir().expect("a temporary directory");
 
+    // A baseline run, unsignalled, counts the progress lines of a whole apply and a
+    // whole destroy: the signals are spread over those.
+    emulator.reset().expect("the emulator resets");
+    let baseline = home.path().join("baseline");
+    std::fs::create_dir_all(baseline.join("env")).unwrap();
+    std::fs::write(baseline.join("main.kdl"), spec()).unwrap();
+    std::fs::write(baseline.join("env/local.kdl"), environment(emulator.port)).unwrap();
+    let work = Work {
+        dir: baseline,
+        endpoint: emulator.endpoint.clone(),
+    };
+    let mut span = [0u64; 2];
+    for (i, verb) in ["apply", "destroy"].into_iter().enumerate() {
+        let (status, said, _, seen) = run_and_signal(
+            &work,
+            &[verb, "--auto-approve"],
+            signal,
+            u64::MAX,
+            Duration::ZERO,
+        );
+        assert!(status.success(), "the baseline {verb} failed:\n{said}");
+        span[i] = seen;
+    }
+    println!(
+        "baseline: apply prints {} progress lines, destroy {}",
+        span[0], span[1]
+    );
+
     for trial in 0..count {
         emulator.reset().expect("the emulator resets");
         let dir = home.path().join(format!("trial-{trial}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("main.kdl"), spec(emulator.port)).unwrap();
+        std::fs::create_dir_all(dir.join("env")).unwrap();
+        std::fs::write(dir.join("main.kdl"), spec()).unwrap();
+        std::fs::write(dir.join("env/local.kdl"), environment(emulator.port)).unwrap();
         let work = Work {
             dir,
             endpoint: emulator.endpoint.clone(),
@@ -416,9 +469,9 @@ fn trials(signal: Signal, default_trials: usize, seed_offset: u64) {
         let context = |phase: &str| format!("trial {trial} ({} during {phase})", signal.name());
 
         // Apply, signalled part-way: each resource prints two progress lines.
-        let lines = rng.between(1, 2 * RESOURCES as u64);
+        let lines = rng.between(1, span[0].saturating_sub(1).max(1));
         let delay = Duration::from_millis(rng.between(0, 25));
-        let (status, said, signalled) =
+        let (status, said, signalled, _) =
             run_and_signal(&work, &["apply", "--auto-approve"], signal, lines, delay);
         figures.signals_sent += usize::from(signalled);
         figures.finished_before_signal += usize::from(!signalled);
@@ -428,8 +481,20 @@ fn trials(signal: Signal, default_trials: usize, seed_offset: u64) {
             delay.as_millis(),
             describe(status, signalled)
         );
-        problems.extend(check_signalled(&work, signal, status, signalled, &said, &context("apply")));
-        problems.extend(check_after_signal(&work, &runtime, &mut figures, &context("apply")));
+        problems.extend(check_signalled(
+            &work,
+            signal,
+            status,
+            signalled,
+            &said,
+            &context("apply"),
+        ));
+        problems.extend(check_after_signal(
+            &work,
+            &runtime,
+            &mut figures,
+            &context("apply"),
+        ));
         if let Err(e) = clear_stale_lock(&work, &mut figures) {
             problems.push(format!("{}: {e}", context("apply")));
         }
@@ -441,9 +506,9 @@ fn trials(signal: Signal, default_trials: usize, seed_offset: u64) {
         }
 
         // Destroy, signalled part-way.
-        let lines = rng.between(1, 2 * RESOURCES as u64);
+        let lines = rng.between(1, span[1].saturating_sub(1).max(1));
         let delay = Duration::from_millis(rng.between(0, 25));
-        let (status, said, signalled) =
+        let (status, said, signalled, _) =
             run_and_signal(&work, &["destroy", "--auto-approve"], signal, lines, delay);
         figures.signals_sent += usize::from(signalled);
         figures.finished_before_signal += usize::from(!signalled);
@@ -453,8 +518,20 @@ fn trials(signal: Signal, default_trials: usize, seed_offset: u64) {
             delay.as_millis(),
             describe(status, signalled)
         );
-        problems.extend(check_signalled(&work, signal, status, signalled, &said, &context("destroy")));
-        problems.extend(check_after_signal(&work, &runtime, &mut figures, &context("destroy")));
+        problems.extend(check_signalled(
+            &work,
+            signal,
+            status,
+            signalled,
+            &said,
+            &context("destroy"),
+        ));
+        problems.extend(check_after_signal(
+            &work,
+            &runtime,
+            &mut figures,
+            &context("destroy"),
+        ));
         if let Err(e) = clear_stale_lock(&work, &mut figures) {
             problems.push(format!("{}: {e}", context("destroy")));
         }
@@ -486,16 +563,16 @@ fn trials(signal: Signal, default_trials: usize, seed_offset: u64) {
     figures.wall = started.elapsed();
     print_figures(signal, seed, &figures);
     assert!(
-        figures.signals_sent >= count,
-        "too few signals reached a running strata ({} of {} runs): the harness is not testing anything",
-        figures.signals_sent,
-        2 * count
-    );
-    assert!(
         problems.is_empty(),
         "{} problems:\n{}",
         problems.len(),
         problems.join("\n\n")
+    );
+    assert!(
+        figures.signals_sent >= count,
+        "too few signals reached a running strata ({} of {} runs): the harness is not testing anything",
+        figures.signals_sent,
+        2 * count
     );
     assert_eq!(figures.orphans, 0);
     assert_eq!(figures.corrupt_states, 0);
@@ -545,7 +622,7 @@ fn check_signalled(
 
 fn print_figures(signal: Signal, seed: u64, f: &Figures) {
     println!(
-        "\ncrash harness (SIG{}), seed {seed}: {} trials, {} signals sent to a running strata ({} runs finished first), {} states checked, {} corrupt, {} orphans, {} missing; {} untracked resources explained by pending creates, {} interrupted creates adopted, {} stale locks cleared, {} operations redone by the converging applies; {:.1} s",
+        "\ncrash harness (SIG{}), seed {seed}: {} trials, {} signals sent to a running strata ({} runs finished first), {} states checked, {} corrupt, {} orphans, {} missing; {} untracked resources explained by pending creates, {} interrupted creates adopted, {} stale locks cleared, {} operations done by the converging applies; {:.1} s",
         signal.name(),
         f.trials,
         f.signals_sent,
@@ -557,7 +634,7 @@ fn print_figures(signal: Signal, seed: u64, f: &Figures) {
         f.untracked_explained_by_pending,
         f.adopted,
         f.stale_locks_cleared,
-        f.operations_redone,
+        f.operations_converged,
         f.wall.as_secs_f64()
     );
 }
@@ -574,7 +651,7 @@ fn sigint_during_apply_and_destroy_exits_130_releases_the_lock_and_loses_nothing
 
 #[test]
 fn the_crash_spec_has_the_resources_it_claims() {
-    let text = spec(1);
+    let text = spec();
     let declared = text
         .lines()
         .filter(|l| l.starts_with("    ") && !l.starts_with("     ") && l.ends_with('{'))

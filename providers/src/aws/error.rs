@@ -47,7 +47,7 @@ where
                 if status == 404 {
                     ErrorKind::Unsupported
                 } else {
-                    ErrorKind::Other
+                    ErrorKind::NoAnswer
                 },
                 None,
                 format!(
@@ -57,12 +57,12 @@ where
             )
         }
         SdkError::TimeoutError(_) => ProviderError::new(
-            ErrorKind::Timeout,
+            ErrorKind::NoAnswer,
             Some("RequestTimeout".into()),
             format!("{operation} timed out: {}", causes(&err)),
         ),
         SdkError::DispatchFailure(_) => ProviderError::new(
-            ErrorKind::Other,
+            ErrorKind::NoAnswer,
             Some("ConnectionFailed".into()),
             format!("{operation} could not reach the endpoint: {}", causes(&err)),
         ),

@@ -133,11 +133,7 @@ pub async fn inventory(endpoint: &str, region: &str) -> Result<Vec<Item>, String
         .send()
         .await
         .map_err(listing("VPCs"))?;
-    left.extend(
-        vpcs.vpcs()
-            .iter()
-            .map(|v| item("VPC", v.vpc_id())),
-    );
+    left.extend(vpcs.vpcs().iter().map(|v| item("VPC", v.vpc_id())));
     let default_vpc: Vec<String> = ec2
         .describe_vpcs()
         .filters(Filter::builder().name("is-default").values("true").build())
@@ -250,12 +246,7 @@ pub async fn inventory(endpoint: &str, region: &str) -> Result<Vec<Item>, String
     }
 
     let buckets = s3.list_buckets().send().await.map_err(listing("buckets"))?;
-    left.extend(
-        buckets
-            .buckets()
-            .iter()
-            .map(|b| item("bucket", b.name())),
-    );
+    left.extend(buckets.buckets().iter().map(|b| item("bucket", b.name())));
     for bucket in buckets.buckets().iter().filter_map(|b| b.name()) {
         let objects = s3
             .list_objects_v2()
