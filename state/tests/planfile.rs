@@ -72,6 +72,7 @@ fn sample_plan() -> Plan {
             "database.main".to_owned(),
             state.resources.get("database.main").cloned(),
         )]),
+        recovered: Vec::new(),
         request: Default::default(),
         lookup_values: Default::default(),
     }
