@@ -24,7 +24,7 @@ use strata_engine::apply::{self, ApplyOptions, Cancel};
 use strata_engine::graph::DepGraph;
 use strata_engine::plan::{self, Action, PlanOptions};
 use strata_engine::spec;
-use strata_engine::state::{State, StateSink};
+use strata_engine::state::{Changed, State, StateSink};
 use strata_state::LocalStore;
 use support::memory::Cloud;
 
@@ -142,7 +142,11 @@ impl Figures {
 struct MemorySink;
 
 impl StateSink for MemorySink {
-    fn save(&self, state: &mut State) -> Result<(), Box<dyn miette::Diagnostic + Send + Sync>> {
+    fn save(
+        &self,
+        state: &mut State,
+        _changed: &Changed,
+    ) -> Result<(), Box<dyn miette::Diagnostic + Send + Sync>> {
         state.serial += 1;
         Ok(())
     }

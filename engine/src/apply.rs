@@ -9,10 +9,14 @@
 //! `create-before-destroy`. A node starts as soon as every node it waits for is done.
 //!
 //! Invariants:
-//! - The state is saved (through [`StateSink`]) after every completed operation, before
-//!   anything else starts that could depend on it; a create that half-succeeded is
-//!   recorded as tainted with the id the provider returned. Nothing that exists in the
-//!   cloud is ever absent from the last saved state for longer than one operation.
+//! - The state is saved (through [`StateSink`]) after every completed operation that
+//!   changed it, before anything else starts that could depend on it; a create that
+//!   half-succeeded is recorded as tainted with the id the provider returned. Nothing
+//!   that exists in the cloud is ever absent from the last saved state for longer than
+//!   one operation.
+//! - Every edit of the state is named in `Run::changed` where it is made (record,
+//!   pending create, outputs), and each save hands exactly those to the sink: a save
+//!   costs the size of the change, not of the state.
 //! - A failed node stops exactly the nodes that depend on it (reported once each, as
 //!   skipped because of that failure); independent work finishes.
 //! - After cancellation no operation starts; in-flight ones finish and are saved.
@@ -39,7 +43,9 @@ use crate::provider::{
 use crate::schema::Schema;
 use crate::spec::expr::ResourceId;
 use crate::spec::model::Spec;
-use crate::state::{Mode, PendingCreate, ResourceState, State, StateSink, Status, StoredValue};
+use crate::state::{
+    Changed, Mode, PendingCreate, ResourceState, State, StateSink, Status, StoredValue,
+};
 use crate::value::Value;
 
 /// Asks a running apply to stop starting operations (Ctrl-C).
@@ -262,6 +268,7 @@ pub async fn apply(
             state_error: None,
             state,
         },
+        changed: Changed::new(),
         known: HashMap::new(),
         change_of: vec![None; spec.resources.len()],
         desired: HashMap::new(),
@@ -282,6 +289,7 @@ pub async fn apply(
         .collect();
     if !plan.refreshed_records.is_empty() || !resolved.is_empty() {
         for (address, record) in &plan.refreshed_records {
+            run.changed.resource(address);
             match record {
                 Some(r) => run
                     .report
@@ -294,6 +302,7 @@ pub async fn apply(
         // An interrupted create the plan resolved: found (its record came in above) or
         // never made.
         for address in resolved {
+            run.changed.pending(address);
             run.report.state.pending.remove(address);
         }
         run.save();
@@ -316,6 +325,8 @@ struct Run<'a> {
     registry: &'a Registry,
     sink: &'a dyn StateSink,
     report: ApplyReport,
+    /// What changed in `report.state` since it was last saved.
+    changed: Changed,
     known: KnownValues,
     /// The plan's change for each spec resource.
     change_of: Vec<Option<usize>>,
@@ -324,16 +335,21 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Saves the edits made to the state since the last save (each one is named in
+    /// `changed` where it is made), if there are any.
     fn save(&mut self) {
-        if self.report.state_error.is_some() {
+        if self.report.state_error.is_some() || self.changed.is_empty() {
             return;
         }
-        if let Err(e) = self.sink.save(&mut self.report.state) {
-            let mut text = e.to_string();
-            if let Some(help) = e.help() {
-                text = format!("{text} ({help})");
+        match self.sink.save(&mut self.report.state, &self.changed) {
+            Ok(()) => self.changed = Changed::new(),
+            Err(e) => {
+                let mut text = e.to_string();
+                if let Some(help) = e.help() {
+                    text = format!("{text} ({help})");
+                }
+                self.report.state_error = Some(text);
             }
-            self.report.state_error = Some(text);
         }
     }
 
@@ -854,10 +870,10 @@ impl Run<'_> {
         let address = change.address.clone();
         let desired = self.desired.remove(&node).unwrap_or_default();
         let mut new_id = None;
-        let mut state_changed = true;
         let error = match result.outcome {
             Outcome::Created(observed) => {
                 new_id = Some(observed.id.clone());
+                self.changed.pending(&address);
                 self.report.state.pending.remove(&address);
                 self.record_forward(ci, &desired, &observed, Status::Created);
                 None
@@ -877,6 +893,7 @@ impl Run<'_> {
                     .expect("a planned lookup's type is registered");
                 let record = lookup_record(schema, &change.type_name, &found, &filters, prior);
                 self.remember(ci, &found, &desired);
+                self.changed.resource(&address);
                 self.report.state.resources.insert(address.clone(), record);
                 None
             }
@@ -888,6 +905,7 @@ impl Run<'_> {
                 let mut d = self.error(change, op, &e.error);
                 if let Some(id) = &e.id {
                     // The cloud made it: keep track of it, marked for replacement.
+                    self.changed.pending(&address);
                     self.report.state.pending.remove(&address);
                     let observed = Observed::new(id.clone(), Attrs::new());
                     self.record_forward(ci, &desired, &observed, Status::Tainted);
@@ -896,6 +914,7 @@ impl Run<'_> {
                     ));
                 } else if e.error.kind != ErrorKind::NoAnswer {
                     // The cloud answered with a refusal: nothing was made.
+                    self.changed.pending(&address);
                     self.report.state.pending.remove(&address);
                 } else {
                     // No answer (the connection failed, a timeout): the call may have
@@ -906,14 +925,10 @@ impl Run<'_> {
                 }
                 Some(d)
             }
-            Outcome::Failed(e) => {
-                state_changed = false;
-                Some(self.error(change, op, &e))
-            }
+            Outcome::Failed(e) => Some(self.error(change, op, &e)),
         };
-        if state_changed {
-            self.save();
-        }
+        // Whatever the outcome recorded (nothing, for a failure that changed nothing).
+        self.save();
         if let Some(d) = error {
             progress(Event::Finished {
                 address: &address,
@@ -985,6 +1000,7 @@ impl Run<'_> {
             inputs,
         };
         let address = change.address.clone();
+        self.changed.pending(&address);
         self.report.state.pending.insert(address, pending);
         self.save();
         match &self.report.state_error {
@@ -1068,6 +1084,7 @@ impl Run<'_> {
                 record.deposed.push(previous.id.clone());
             }
         }
+        self.changed.resource(&change.address);
         self.report
             .state
             .resources
@@ -1093,6 +1110,7 @@ impl Run<'_> {
                 resources.remove(&change.address);
             }
         }
+        self.changed.resource(&change.address);
     }
 
     fn error(&self, change: &Change, op: Operation, e: &ProviderError) -> Diagnostic {
@@ -1143,6 +1161,7 @@ impl Run<'_> {
         if self.plan.kind == PlanKind::Destroy {
             if !self.report.state.outputs.is_empty() && self.report.failed.is_empty() {
                 self.report.state.outputs.clear();
+                self.changed.outputs();
                 self.save();
             }
             return;
@@ -1190,6 +1209,7 @@ impl Run<'_> {
         }
         if outputs != self.report.state.outputs {
             self.report.state.outputs = outputs;
+            self.changed.outputs();
             self.save();
         }
     }

@@ -12,8 +12,9 @@ use strata_engine::Value;
 use strata_engine::apply::Cancel;
 use strata_engine::plan::{Action, DriftKind, PlanKind, PlanOptions, ReplaceReason, Shown};
 use strata_engine::provider::CreateToken;
-use strata_engine::state::{Status, StoredValue};
+use strata_engine::state::{Changed, Status, StoredValue};
 use strata_engine::workflow::{Outcome, PlanSource, Stop};
+use strata_state::LocalStore;
 use support::harness::{Harness, position};
 use support::memory::Op;
 
@@ -1192,7 +1193,7 @@ async fn import_adopts_an_existing_resource() {
     let record = strata_engine::workflow::import(
         &h.spec(),
         &h.registry,
-        &h.store(),
+        &h.checked_store(),
         "network.main",
         &existing.id,
     )
@@ -1223,4 +1224,54 @@ async fn import_adopts_an_existing_resource() {
     .await
     .unwrap_err();
     assert_eq!(missing.code(), "import::not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_saves_to_the_journal_and_leaves_one_state_file() {
+    let h = Harness::new(SPEC);
+    let store = h.store();
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    // Every save after the first was a journal line; the run's end folded them in.
+    assert!(
+        !store.journal_path().exists(),
+        "a clean run leaves no journal"
+    );
+    let after_first = h.state();
+    assert_eq!(after_first, report.state);
+
+    // The backup is the state as it was before the run.
+    h.write(&SPEC.replace("10.0.1.0/24", "10.0.2.0/24"));
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    assert!(!store.journal_path().exists());
+    let backup = LocalStore::new(store.backup_path(), "test")
+        .load()
+        .unwrap()
+        .unwrap();
+    assert_eq!(backup, after_first);
+    assert!(h.state().serial > after_first.serial);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reader_sees_the_saves_in_the_journal() {
+    let h = Harness::new(SPEC);
+    h.apply().await;
+    // A run killed after these saves: they are only in the journal.
+    let store = h.store();
+    let mut state = store.load().unwrap().unwrap();
+    let mut changed = Changed::new();
+    state.resources.remove("network.b");
+    changed.resource("network.b");
+    store.save(&mut state, &changed).unwrap();
+    assert!(store.journal_path().exists());
+
+    assert!(!h.state().resources.contains_key("network.b"));
+    let plan = h.plan_default().await;
+    assert_eq!(action(&plan, "network.b"), Action::Create, "{plan:#?}");
+    // The next run goes on from there and folds the journal in.
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    assert!(!store.journal_path().exists());
+    assert!(h.state().resources.contains_key("network.b"));
 }
