@@ -12,9 +12,10 @@
 //!   version) stops the command before anything is planned; the store never writes it.
 //! - A saved plan is applied only if the state is still the snapshot it was made from
 //!   (same lineage and serial) and the spec still produces exactly its changes.
-//! - A command that saved the state asks the store to compact it at its end
+//! - `apply` and `destroy` ask the store to compact the state at their end
 //!   ([`StateSink::compact`]: the local store folds its journal into the state file),
 //!   unless a save failed; compacting changes neither the content nor the serial.
+//!   `import` saves whole.
 
 use std::fmt;
 
@@ -157,13 +158,12 @@ pub async fn apply(
     if !approve(&plan) {
         return Ok(Outcome::Declined(plan));
     }
-    let serial = state.serial;
     let mut report = apply::apply(
         &plan, spec, &graph, registry, state, store, options, cancel, progress,
     )
     .await;
+    // Also folds a journal an earlier, killed run left.
     if report.state_error.is_none()
-        && report.state.serial != serial
         && let Err(e) = store.compact(&report.state)
     {
         report.state_error = Some(compact_error(&*e));
