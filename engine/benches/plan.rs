@@ -4,8 +4,11 @@
 //! graph, a plan against an empty state (everything to create) and its rendering as
 //! human text, JSON and markdown, a plan without refresh against a state holding every
 //! resource (the daily re-plan: nothing to do), reading and writing that state file,
-//! the peak memory of the process, then the growth ratios between sizes. Run with
-//! `cargo bench -p strata-engine --bench plan` (`make bench-plan`).
+//! the peak memory of the process, then the growth ratios between sizes. Then, at
+//! 1,000 and 10,000 resources, an apply of everything (all new) through the real state
+//! store in a temporary directory (every save a file write with fsync): its time, the
+//! saves the executor asked for, and the state files and journal lines written. Run
+//! with `cargo bench -p strata-engine --bench plan` (`make bench-plan`).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -20,16 +23,20 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use strata_engine::apply::{self, ApplyOptions, Cancel};
 use strata_engine::graph::DepGraph;
 use strata_engine::plan::{self, Action, PlanOptions};
 use strata_engine::spec;
-use strata_engine::state::{State, StateSink};
+use strata_engine::state::{Changed, State, StateSink};
+use strata_engine::workflow::{self, BoxedDiagnostic, PlanSource, StateStore};
 use strata_state::LocalStore;
 use support::memory::Cloud;
 
 const STACKS: usize = 20;
 const SIZES: [usize; 3] = [1_000, 10_000, 50_000];
+/// Sizes of the apply through the real state store (every save hits the disk).
+const APPLY_SIZES: [usize; 2] = [1_000, 10_000];
 
 /// Writes a project of about `n` resources into `dir`: STACKS files, one stack each.
 fn generate(dir: &Path, n: usize) {
@@ -142,9 +149,108 @@ impl Figures {
 struct MemorySink;
 
 impl StateSink for MemorySink {
-    fn save(&self, state: &mut State) -> Result<(), Box<dyn miette::Diagnostic + Send + Sync>> {
+    fn save(
+        &self,
+        state: &mut State,
+        _changed: &Changed,
+    ) -> Result<(), Box<dyn miette::Diagnostic + Send + Sync>> {
         state.serial += 1;
         Ok(())
+    }
+}
+
+/// The real store, counting the saves the executor asks of it.
+struct Counted {
+    store: LocalStore,
+    saves: AtomicU64,
+}
+
+impl StateSink for Counted {
+    fn save(&self, state: &mut State, changed: &Changed) -> Result<(), BoxedDiagnostic> {
+        self.saves.fetch_add(1, Ordering::Relaxed);
+        StateSink::save(&self.store, state, changed)
+    }
+
+    fn compact(&self, state: &State) -> Result<(), BoxedDiagnostic> {
+        StateSink::compact(&self.store, state)
+    }
+}
+
+impl StateStore for Counted {
+    fn load_state(&self) -> Result<Option<State>, BoxedDiagnostic> {
+        self.store.load_state()
+    }
+
+    fn lock_state(&self, command: &str) -> Result<Box<dyn Send>, BoxedDiagnostic> {
+        self.store.lock_state(command)
+    }
+
+    fn environment(&self) -> &str {
+        StateStore::environment(&self.store)
+    }
+}
+
+/// An apply of every resource of the project (all new) through the real state store.
+struct ApplyFigures {
+    resources: usize,
+    time: Duration,
+    saves: u64,
+    /// Whole state files written (the first, compactions) and their bytes.
+    snapshots: u64,
+    snapshot_bytes: u64,
+    /// Journal lines appended and their bytes.
+    appends: u64,
+    journal_bytes: u64,
+    state_bytes: u64,
+}
+
+fn apply_with_store(dir: &Path) -> ApplyFigures {
+    let cloud = Arc::new(Cloud::default());
+    let registry = support::registry_with(&cloud);
+    let project = spec::load(dir).expect("generated project loads");
+    let checked = spec::check(&project, &registry, Some("dev")).expect("generated project checks");
+    let state_dir = tempfile::tempdir_in(dir).unwrap();
+    let state_file = state_dir.path().join("dev.state.json");
+    let store = Counted {
+        store: LocalStore::new(&state_file, "dev"),
+        saves: AtomicU64::new(0),
+    };
+    let rt = runtime();
+    let t = Instant::now();
+    let outcome = rt
+        .block_on(workflow::apply(
+            &checked,
+            &registry,
+            &store,
+            plan::PlanKind::Apply,
+            PlanSource::Fresh(PlanOptions::default()),
+            &ApplyOptions::default(),
+            &mut |_| true,
+            &Cancel::new(),
+            &|_| {},
+        ))
+        .expect("apply runs");
+    let time = t.elapsed();
+    let workflow::Outcome::Applied(_, report) = outcome else {
+        panic!("the apply had changes");
+    };
+    assert!(report.is_success(), "the apply succeeds");
+    let state = store.store.load().unwrap().unwrap();
+    assert_eq!(state.resources.len(), checked.resources.len());
+    assert!(
+        !store.store.journal_path().exists(),
+        "a clean run leaves no journal"
+    );
+    let stats = store.store.write_stats();
+    ApplyFigures {
+        resources: checked.resources.len(),
+        time,
+        saves: store.saves.load(Ordering::Relaxed),
+        snapshots: stats.snapshots,
+        snapshot_bytes: stats.snapshot_bytes,
+        appends: stats.appends,
+        journal_bytes: stats.journal_bytes,
+        state_bytes: std::fs::metadata(&state_file).map_or(0, |m| m.len()),
     }
 }
 
@@ -322,6 +428,10 @@ fn main() {
             .expect("state writes");
         rows.push((n, bytes, best(&dir, 3)));
     }
+    let mut applies = Vec::new();
+    for n in APPLY_SIZES {
+        applies.push(apply_with_store(&root.join(n.to_string())));
+    }
     let _ = std::fs::remove_dir_all(&root);
     println!(
         "plan at scale (best of 3, {} build; times in ms)",
@@ -384,4 +494,37 @@ fn main() {
             large.peak_mb / small.peak_mb
         );
     }
+    println!(
+        "\napply (all new) through the real state store, in-memory cloud, parallelism 16 (one run; times in ms)"
+    );
+    println!(
+        "{:>9} {:>9} {:>7} {:>9} {:>9} {:>11} {:>8} {:>11} {:>8}",
+        "resources",
+        "apply",
+        "saves",
+        "per save",
+        "snapshots",
+        "snap MiB",
+        "appends",
+        "journal MiB",
+        "st KiB"
+    );
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    for a in &applies {
+        println!(
+            "{:>9} {:>9.0} {:>7} {:>9.3} {:>9} {:>11.1} {:>8} {:>11.1} {:>8}",
+            a.resources,
+            ms(a.time),
+            a.saves,
+            ms(a.time) / a.saves.max(1) as f64,
+            a.snapshots,
+            mib(a.snapshot_bytes),
+            a.appends,
+            mib(a.journal_bytes),
+            a.state_bytes / 1024
+        );
+    }
+    println!(
+        "saves = what the executor asked the store (every operation, and every create before its call); snapshots = whole state files written (the first write, compactions); appends = journal lines"
+    );
 }

@@ -9,10 +9,16 @@
 //! `create-before-destroy`. A node starts as soon as every node it waits for is done.
 //!
 //! Invariants:
-//! - The state is saved (through [`StateSink`]) after every completed operation, before
-//!   anything else starts that could depend on it; a create that half-succeeded is
-//!   recorded as tainted with the id the provider returned. Nothing that exists in the
-//!   cloud is ever absent from the last saved state for longer than one operation.
+//! - The state is saved (through [`StateSink`]) after every completed operation that
+//!   changed it, before the operation is reported and before anything else starts that
+//!   could depend on it, and before every create call with the create pending.
+//!   Operations that finish together are saved in one write (group commit), and so are
+//!   the pending entries of creates that start together. A create that half-succeeded
+//!   is recorded as tainted with the id the provider returned. Nothing that exists in
+//!   the cloud is ever absent from the last saved state for longer than one operation.
+//! - Every edit of the state is named in `Run::changed` where it is made (record,
+//!   pending create, outputs), and each save hands exactly those to the sink: a save
+//!   costs the size of the change, not of the state.
 //! - A failed node stops exactly the nodes that depend on it (reported once each, as
 //!   skipped because of that failure); independent work finishes.
 //! - After cancellation no operation starts; in-flight ones finish and are saved.
@@ -39,7 +45,9 @@ use crate::provider::{
 use crate::schema::Schema;
 use crate::spec::expr::ResourceId;
 use crate::spec::model::Spec;
-use crate::state::{Mode, PendingCreate, ResourceState, State, StateSink, Status, StoredValue};
+use crate::state::{
+    Changed, Mode, PendingCreate, ResourceState, State, StateSink, Status, StoredValue,
+};
 use crate::value::Value;
 
 /// Asks a running apply to stop starting operations (Ctrl-C).
@@ -223,6 +231,29 @@ struct OpResult {
     outcome: Outcome,
 }
 
+/// An operation prepared to start once the state (holding its pending create) is saved.
+struct Starting {
+    node: usize,
+    ci: usize,
+    op: Operation,
+    /// The cloud id the `Started` event names.
+    target_id: Option<String>,
+    /// False for a deletion of what is already gone: it finishes without starting.
+    announce: bool,
+    fut: std::pin::Pin<Box<dyn Future<Output = OpResult> + Send>>,
+}
+
+/// An operation's outcome as recorded in the state, reported once that is saved.
+struct Recorded {
+    node: usize,
+    ci: usize,
+    op: Operation,
+    elapsed: Duration,
+    /// The new id after a create.
+    new_id: Option<String>,
+    error: Option<Diagnostic>,
+}
+
 enum Outcome {
     Created(Observed),
     CreateFailed(CreateError),
@@ -262,6 +293,7 @@ pub async fn apply(
             state_error: None,
             state,
         },
+        changed: Changed::new(),
         known: HashMap::new(),
         change_of: vec![None; spec.resources.len()],
         desired: HashMap::new(),
@@ -282,6 +314,7 @@ pub async fn apply(
         .collect();
     if !plan.refreshed_records.is_empty() || !resolved.is_empty() {
         for (address, record) in &plan.refreshed_records {
+            run.changed.resource(address);
             match record {
                 Some(r) => run
                     .report
@@ -294,6 +327,7 @@ pub async fn apply(
         // An interrupted create the plan resolved: found (its record came in above) or
         // never made.
         for address in resolved {
+            run.changed.pending(address);
             run.report.state.pending.remove(address);
         }
         run.save();
@@ -316,6 +350,8 @@ struct Run<'a> {
     registry: &'a Registry,
     sink: &'a dyn StateSink,
     report: ApplyReport,
+    /// What changed in `report.state` since it was last saved.
+    changed: Changed,
     known: KnownValues,
     /// The plan's change for each spec resource.
     change_of: Vec<Option<usize>>,
@@ -324,16 +360,21 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Saves the edits made to the state since the last save (each one is named in
+    /// `changed` where it is made), if there are any.
     fn save(&mut self) {
-        if self.report.state_error.is_some() {
+        if self.report.state_error.is_some() || self.changed.is_empty() {
             return;
         }
-        if let Err(e) = self.sink.save(&mut self.report.state) {
-            let mut text = e.to_string();
-            if let Some(help) = e.help() {
-                text = format!("{text} ({help})");
+        match self.sink.save(&mut self.report.state, &self.changed) {
+            Ok(()) => self.changed = Changed::new(),
+            Err(e) => {
+                let mut text = e.to_string();
+                if let Some(help) = e.help() {
+                    text = format!("{text} ({help})");
+                }
+                self.report.state_error = Some(text);
             }
-            self.report.state_error = Some(text);
         }
     }
 
@@ -500,7 +541,10 @@ impl Run<'_> {
                     in_flight: running.len(),
                 });
             }
-            while !stopping && running.len() < parallelism {
+            // The operations to start now: prepared first (creates entered as pending),
+            // saved in one write, then started.
+            let mut starting: Vec<Starting> = Vec::new();
+            while !stopping && running.len() + starting.len() < parallelism {
                 let Some(node) = ready.pop_front() else {
                     break;
                 };
@@ -509,12 +553,8 @@ impl Run<'_> {
                         self.pass_through(walk.tasks[node]);
                         self.complete(&mut walk, node, &mut ready);
                     }
-                    Some((ci, op)) => match self.start(node, ci, op, progress) {
-                        Ok(fut) => {
-                            walk.status[node] = NodeStatus::Running;
-                            let task = running.spawn(fut);
-                            spawned.insert(task.id(), (node, Instant::now()));
-                        }
+                    Some((ci, op)) => match self.start(node, ci, op) {
+                        Ok(prepared) => starting.push(prepared),
                         Err(diagnostic) => {
                             let change = &self.plan.changes[ci];
                             progress(Event::Finished {
@@ -529,6 +569,53 @@ impl Run<'_> {
                     },
                 }
             }
+            if !starting.is_empty() {
+                self.save();
+            }
+            for prepared in starting {
+                let Starting {
+                    node,
+                    ci,
+                    op,
+                    target_id,
+                    announce,
+                    fut,
+                } = prepared;
+                let change = &self.plan.changes[ci];
+                if let Some(e) = &self.report.state_error {
+                    if op == Operation::Create {
+                        // Without its pending entry saved, a kill during the call could
+                        // orphan what it makes.
+                        let diagnostic = self.error(
+                            change,
+                            op,
+                            &ProviderError::other(format!(
+                                "the state could not be saved before the create: {e}"
+                            )),
+                        );
+                        progress(Event::Finished {
+                            address: &change.address,
+                            operation: op,
+                            elapsed: Duration::ZERO,
+                            id: None,
+                            error: Some(&diagnostic),
+                        });
+                        self.fail(&mut walk, node, ci, op, diagnostic);
+                    }
+                    // Anything else is reported as not started.
+                    continue;
+                }
+                if announce {
+                    progress(Event::Started {
+                        address: &change.address,
+                        operation: op,
+                        id: target_id.as_deref(),
+                    });
+                }
+                walk.status[node] = NodeStatus::Running;
+                let task = running.spawn(fut);
+                spawned.insert(task.id(), (node, Instant::now()));
+            }
             if running.is_empty() {
                 if stopping || ready.is_empty() {
                     break;
@@ -540,36 +627,20 @@ impl Run<'_> {
                 _ = cancel.cancelled(), if !cancel.is_cancelled() => continue,
             };
             let Some(joined) = joined else { continue };
-            let result = match joined {
-                Ok((task, result)) => {
-                    spawned.remove(&task);
-                    result
-                }
-                // A provider that panics is a bug in strata: that one operation fails
-                // (the panic hook has said so), and the run goes on and saves the state.
-                Err(e) => {
-                    let (node, started) = spawned
-                        .remove(&e.id())
-                        .expect("every spawned operation is known");
-                    let what = if e.is_panic() {
-                        panic_message(&*e.into_panic())
-                    } else {
-                        e.to_string()
-                    };
-                    OpResult {
-                        node,
-                        elapsed: started.elapsed(),
-                        outcome: Outcome::Failed(ProviderError::new(
-                            ErrorKind::Other,
-                            Some("StrataBug".into()),
-                            format!(
-                                "the operation panicked ({what}); this is a bug in strata, please report it. If it was a create, check the cloud for a resource it may have made"
-                            ),
-                        )),
-                    }
-                }
-            };
-            self.finish(&mut walk, result, &mut ready, progress);
+            // Group commit: every operation that has finished by now is recorded, the
+            // state saved once, and only then does anything that waits on them start.
+            let mut results = vec![op_result(joined, &mut spawned)];
+            while let Some(joined) = running.try_join_next_with_id() {
+                results.push(op_result(joined, &mut spawned));
+            }
+            let recorded: Vec<Recorded> = results
+                .into_iter()
+                .map(|result| self.record(&walk, result))
+                .collect();
+            self.save();
+            for recorded in recorded {
+                self.conclude(&mut walk, recorded, &mut ready, progress);
+            }
         }
         for (node, status) in walk.status.iter().enumerate() {
             if *status == NodeStatus::Waiting
@@ -686,14 +757,9 @@ impl Run<'_> {
             .collect()
     }
 
-    /// Prepares the operation of `node` and returns it as a task to spawn.
-    fn start(
-        &mut self,
-        node: usize,
-        ci: usize,
-        op: Operation,
-        progress: &(dyn Fn(Event<'_>) + Sync),
-    ) -> Result<std::pin::Pin<Box<dyn Future<Output = OpResult> + Send>>, Diagnostic> {
+    /// Prepares the operation of `node` (a create is entered as pending, not saved yet)
+    /// and returns it as a task to spawn once the state is saved.
+    fn start(&mut self, node: usize, ci: usize, op: Operation) -> Result<Starting, Diagnostic> {
         let change = &self.plan.changes[ci];
         let record = self.report.state.resources.get(&change.address);
         let started = Instant::now();
@@ -747,7 +813,14 @@ impl Run<'_> {
             match op {
                 // Nothing left to delete (a previous run already removed it).
                 Operation::Delete | Operation::DeleteReplaced => {
-                    return Ok(boxed_ready(node, Outcome::Deleted));
+                    return Ok(Starting {
+                        node,
+                        ci,
+                        op,
+                        target_id: None,
+                        announce: false,
+                        fut: boxed_ready(node, Outcome::Deleted),
+                    });
                 }
                 Operation::Update => {
                     return Err(self.error(
@@ -766,11 +839,7 @@ impl Run<'_> {
             _ => None,
         };
         let change = &self.plan.changes[ci];
-        progress(Event::Started {
-            address: &change.address,
-            operation: op,
-            id: target_id.as_deref(),
-        });
+        let started_id = target_id.clone();
         let changed: Vec<String> = change.attributes.iter().map(|a| a.name.clone()).collect();
         let fut: std::pin::Pin<Box<dyn Future<Output = OpResult> + Send>> = match op {
             Operation::Read => {
@@ -836,16 +905,19 @@ impl Run<'_> {
                 })
             }
         };
-        Ok(fut)
+        Ok(Starting {
+            node,
+            ci,
+            op,
+            target_id: started_id,
+            announce: true,
+            fut,
+        })
     }
 
-    fn finish(
-        &mut self,
-        walk: &mut Walk,
-        result: OpResult,
-        ready: &mut VecDeque<usize>,
-        progress: &(dyn Fn(Event<'_>) + Sync),
-    ) {
+    /// Records in the state what an operation did (not saved yet: the caller saves
+    /// every operation finished at the same time at once).
+    fn record(&mut self, walk: &Walk, result: OpResult) -> Recorded {
         let node = result.node;
         let (ci, op) = self
             .operation(walk.tasks[node])
@@ -854,10 +926,10 @@ impl Run<'_> {
         let address = change.address.clone();
         let desired = self.desired.remove(&node).unwrap_or_default();
         let mut new_id = None;
-        let mut state_changed = true;
         let error = match result.outcome {
             Outcome::Created(observed) => {
                 new_id = Some(observed.id.clone());
+                self.changed.pending(&address);
                 self.report.state.pending.remove(&address);
                 self.record_forward(ci, &desired, &observed, Status::Created);
                 None
@@ -877,6 +949,7 @@ impl Run<'_> {
                     .expect("a planned lookup's type is registered");
                 let record = lookup_record(schema, &change.type_name, &found, &filters, prior);
                 self.remember(ci, &found, &desired);
+                self.changed.resource(&address);
                 self.report.state.resources.insert(address.clone(), record);
                 None
             }
@@ -888,6 +961,7 @@ impl Run<'_> {
                 let mut d = self.error(change, op, &e.error);
                 if let Some(id) = &e.id {
                     // The cloud made it: keep track of it, marked for replacement.
+                    self.changed.pending(&address);
                     self.report.state.pending.remove(&address);
                     let observed = Observed::new(id.clone(), Attrs::new());
                     self.record_forward(ci, &desired, &observed, Status::Tainted);
@@ -896,6 +970,7 @@ impl Run<'_> {
                     ));
                 } else if e.error.kind != ErrorKind::NoAnswer {
                     // The cloud answered with a refusal: nothing was made.
+                    self.changed.pending(&address);
                     self.report.state.pending.remove(&address);
                 } else {
                     // No answer (the connection failed, a timeout): the call may have
@@ -906,19 +981,41 @@ impl Run<'_> {
                 }
                 Some(d)
             }
-            Outcome::Failed(e) => {
-                state_changed = false;
-                Some(self.error(change, op, &e))
-            }
+            Outcome::Failed(e) => Some(self.error(change, op, &e)),
         };
-        if state_changed {
-            self.save();
+        Recorded {
+            node,
+            ci,
+            op,
+            elapsed: result.elapsed,
+            new_id,
+            error,
         }
+    }
+
+    /// Reports a recorded operation, once the state holding it is saved, and releases
+    /// (or skips) what waits on it.
+    fn conclude(
+        &mut self,
+        walk: &mut Walk,
+        recorded: Recorded,
+        ready: &mut VecDeque<usize>,
+        progress: &(dyn Fn(Event<'_>) + Sync),
+    ) {
+        let Recorded {
+            node,
+            ci,
+            op,
+            elapsed,
+            new_id,
+            error,
+        } = recorded;
+        let address = self.plan.changes[ci].address.clone();
         if let Some(d) = error {
             progress(Event::Finished {
                 address: &address,
                 operation: op,
-                elapsed: result.elapsed,
+                elapsed,
                 id: None,
                 error: Some(&d),
             });
@@ -928,21 +1025,21 @@ impl Run<'_> {
         progress(Event::Finished {
             address: &address,
             operation: op,
-            elapsed: result.elapsed,
+            elapsed,
             id: new_id.as_deref(),
             error: None,
         });
         self.report.succeeded.push(Done {
             address,
             operation: op,
-            elapsed: result.elapsed,
+            elapsed,
         });
         self.complete(walk, node, ready);
     }
 
-    /// Enters the create of change `ci` in the state's pending creates and saves the
-    /// state, before the call is made; returns the token the call carries. Refuses when
-    /// an earlier interrupted create of the same address is still unresolved.
+    /// Enters the create of change `ci` in the state's pending creates (the caller saves
+    /// the state before the call is made); returns the token the call carries. Refuses
+    /// when an earlier interrupted create of the same address is still unresolved.
     fn enter_pending(&mut self, ci: usize, node: usize) -> Result<CreateToken, Diagnostic> {
         let change = &self.plan.changes[ci];
         if self.report.state.pending.contains_key(&change.address) {
@@ -985,19 +1082,9 @@ impl Run<'_> {
             inputs,
         };
         let address = change.address.clone();
+        self.changed.pending(&address);
         self.report.state.pending.insert(address, pending);
-        self.save();
-        match &self.report.state_error {
-            // Without the pending entry saved, a kill during the call could orphan it.
-            Some(e) => Err(self.error(
-                &self.plan.changes[ci],
-                Operation::Create,
-                &ProviderError::other(format!(
-                    "the state could not be saved before the create: {e}"
-                )),
-            )),
-            None => Ok(token),
-        }
+        Ok(token)
     }
 
     fn remember(&mut self, ci: usize, observed: &Observed, desired: &BTreeMap<String, Evaluated>) {
@@ -1068,6 +1155,7 @@ impl Run<'_> {
                 record.deposed.push(previous.id.clone());
             }
         }
+        self.changed.resource(&change.address);
         self.report
             .state
             .resources
@@ -1093,6 +1181,7 @@ impl Run<'_> {
                 resources.remove(&change.address);
             }
         }
+        self.changed.resource(&change.address);
     }
 
     fn error(&self, change: &Change, op: Operation, e: &ProviderError) -> Diagnostic {
@@ -1143,6 +1232,7 @@ impl Run<'_> {
         if self.plan.kind == PlanKind::Destroy {
             if !self.report.state.outputs.is_empty() && self.report.failed.is_empty() {
                 self.report.state.outputs.clear();
+                self.changed.outputs();
                 self.save();
             }
             return;
@@ -1190,7 +1280,43 @@ impl Run<'_> {
         }
         if outputs != self.report.state.outputs {
             self.report.state.outputs = outputs;
+            self.changed.outputs();
             self.save();
+        }
+    }
+}
+
+/// The result of a joined operation task; a task that panicked (a provider bug: the
+/// panic hook has said so) is a failed operation, and the run goes on and saves.
+fn op_result(
+    joined: Result<(tokio::task::Id, OpResult), tokio::task::JoinError>,
+    spawned: &mut HashMap<tokio::task::Id, (usize, Instant)>,
+) -> OpResult {
+    match joined {
+        Ok((task, result)) => {
+            spawned.remove(&task);
+            result
+        }
+        Err(e) => {
+            let (node, started) = spawned
+                .remove(&e.id())
+                .expect("every spawned operation is known");
+            let what = if e.is_panic() {
+                panic_message(&*e.into_panic())
+            } else {
+                e.to_string()
+            };
+            OpResult {
+                node,
+                elapsed: started.elapsed(),
+                outcome: Outcome::Failed(ProviderError::new(
+                    ErrorKind::Other,
+                    Some("StrataBug".into()),
+                    format!(
+                        "the operation panicked ({what}); this is a bug in strata, please report it. If it was a create, check the cloud for a resource it may have made"
+                    ),
+                )),
+            }
         }
     }
 }

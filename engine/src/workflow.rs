@@ -12,6 +12,10 @@
 //!   version) stops the command before anything is planned; the store never writes it.
 //! - A saved plan is applied only if the state is still the snapshot it was made from
 //!   (same lineage and serial) and the spec still produces exactly its changes.
+//! - `apply` and `destroy` ask the store to compact the state at their end
+//!   ([`StateSink::compact`]: the local store folds its journal into the state file),
+//!   unless a save failed; compacting changes neither the content nor the serial.
+//!   `import` saves whole.
 
 use std::fmt;
 
@@ -21,7 +25,7 @@ use crate::graph::DepGraph;
 use crate::plan::{self, Plan, PlanKind, PlanOptions, Snapshot};
 use crate::provider::Registry;
 use crate::spec::model::Spec;
-use crate::state::{Mode, ResourceState, State, StateSink, StoredValue};
+use crate::state::{Changed, Mode, ResourceState, State, StateSink, StoredValue};
 
 pub type BoxedDiagnostic = Box<dyn miette::Diagnostic + Send + Sync>;
 
@@ -154,10 +158,16 @@ pub async fn apply(
     if !approve(&plan) {
         return Ok(Outcome::Declined(plan));
     }
-    let report = apply::apply(
+    let mut report = apply::apply(
         &plan, spec, &graph, registry, state, store, options, cancel, progress,
     )
     .await;
+    // Also folds a journal an earlier, killed run left.
+    if report.state_error.is_none()
+        && let Err(e) = store.compact(&report.state)
+    {
+        report.state_error = Some(compact_error(&*e));
+    }
     Ok(Outcome::Applied(plan, Box::new(report)))
 }
 
@@ -364,6 +374,18 @@ pub async fn import(
         }
     }
     state.resources.insert(address.to_owned(), record.clone());
-    store.save(&mut state).map_err(Stop::State)?;
+    // One save and the command ends: saved whole, it is also compacted.
+    store
+        .save(&mut state, &Changed::everything())
+        .map_err(Stop::State)?;
     Ok(record)
+}
+
+/// Why compacting the state at the end of a run failed: every operation was saved.
+fn compact_error(e: &(dyn miette::Diagnostic + Send + Sync)) -> String {
+    let mut text = format!("every operation was saved, but compacting the state failed: {e}");
+    if let Some(help) = e.help() {
+        text = format!("{text} ({help})");
+    }
+    text
 }

@@ -9,11 +9,14 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use strata_engine::Value;
+use strata_engine::apply::ApplyOptions;
 use strata_engine::apply::Cancel;
+use strata_engine::graph::DepGraph;
 use strata_engine::plan::{Action, DriftKind, PlanKind, PlanOptions, ReplaceReason, Shown};
 use strata_engine::provider::CreateToken;
-use strata_engine::state::{Status, StoredValue};
+use strata_engine::state::{Changed, State, StateSink, Status, StoredValue};
 use strata_engine::workflow::{Outcome, PlanSource, Stop};
+use strata_state::LocalStore;
 use support::harness::{Harness, position};
 use support::memory::Op;
 
@@ -1192,7 +1195,7 @@ async fn import_adopts_an_existing_resource() {
     let record = strata_engine::workflow::import(
         &h.spec(),
         &h.registry,
-        &h.store(),
+        &h.checked_store(),
         "network.main",
         &existing.id,
     )
@@ -1223,4 +1226,140 @@ async fn import_adopts_an_existing_resource() {
     .await
     .unwrap_err();
     assert_eq!(missing.code(), "import::not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_saves_to_the_journal_and_leaves_one_state_file() {
+    let h = Harness::new(SPEC);
+    let store = h.store();
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    // Every save after the first was a journal line; the run's end folded them in.
+    assert!(
+        !store.journal_path().exists(),
+        "a clean run leaves no journal"
+    );
+    let after_first = h.state();
+    assert_eq!(after_first, report.state);
+
+    // The backup is the state as it was before the run.
+    h.write(&SPEC.replace("10.0.1.0/24", "10.0.2.0/24"));
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    assert!(!store.journal_path().exists());
+    let backup = LocalStore::new(store.backup_path(), "test")
+        .load()
+        .unwrap()
+        .unwrap();
+    assert_eq!(backup, after_first);
+    assert!(h.state().serial > after_first.serial);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reader_sees_the_saves_in_the_journal() {
+    let h = Harness::new(SPEC);
+    h.apply().await;
+    // A run killed after these saves: they are only in the journal.
+    let store = h.store();
+    let mut state = store.load().unwrap().unwrap();
+    let mut changed = Changed::new();
+    state.resources.remove("network.b");
+    changed.resource("network.b");
+    store.save(&mut state, &changed).unwrap();
+    assert!(store.journal_path().exists());
+
+    assert!(!h.state().resources.contains_key("network.b"));
+    let plan = h.plan_default().await;
+    assert_eq!(action(&plan, "network.b"), Action::Create, "{plan:#?}");
+    // The next run goes on from there and folds the journal in.
+    let (_, report) = h.apply().await;
+    assert!(report.is_success(), "{report:#?}");
+    assert!(!store.journal_path().exists());
+    assert!(h.state().resources.contains_key("network.b"));
+}
+
+/// The real store, refusing every save from the `fail_at`-th on (a full disk).
+struct FailingSink {
+    store: LocalStore,
+    saves: std::sync::atomic::AtomicUsize,
+    fail_at: usize,
+}
+
+impl StateSink for FailingSink {
+    fn save(
+        &self,
+        state: &mut State,
+        changed: &Changed,
+    ) -> Result<(), strata_engine::workflow::BoxedDiagnostic> {
+        let n = self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n + 1 >= self.fail_at {
+            return Err(Box::new(strata_state::StateError::Io {
+                action: "append to the state journal",
+                path: self.store.journal_path(),
+                error: std::io::ErrorKind::StorageFull.into(),
+            }));
+        }
+        StateSink::save(&self.store, state, changed)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_a_save_fails_nothing_more_starts_and_the_saved_state_knows_all_the_cloud_holds() {
+    for fail_at in 1..=6 {
+        let h = Harness::new(SPEC);
+        let spec = h.spec();
+        let graph = DepGraph::build(&spec);
+        let state = State::new("test");
+        let plan =
+            strata_engine::plan::plan(&spec, &graph, &h.registry, &state, &PlanOptions::default())
+                .await
+                .unwrap();
+        let sink = FailingSink {
+            store: h.store(),
+            saves: Default::default(),
+            fail_at,
+        };
+        let report = strata_engine::apply::apply(
+            &plan,
+            &spec,
+            &graph,
+            &h.registry,
+            state,
+            &sink,
+            &ApplyOptions { parallelism: 4 },
+            &Cancel::new(),
+            &|_| {},
+        )
+        .await;
+        assert!(
+            report.state_error.is_some(),
+            "fail at {fail_at}: {report:#?}"
+        );
+        assert!(!report.is_success());
+        assert!(
+            !report.not_started.is_empty() || !report.failed.is_empty(),
+            "fail at {fail_at}: {report:#?}"
+        );
+        // Whatever the cloud made, the last saved state has its record or its pending
+        // create: a create never starts before its pending entry is saved.
+        let saved = h
+            .store()
+            .load()
+            .unwrap()
+            .unwrap_or_else(|| State::new("test"));
+        let known: BTreeSet<String> = saved.resources.values().map(|r| r.id.clone()).collect();
+        for ty in ["net.vpc", "net.subnet", "net.group"] {
+            let unknown = h
+                .cloud
+                .ids(ty)
+                .into_iter()
+                .filter(|id| !known.contains(id))
+                .count();
+            let pending = saved.pending.values().filter(|p| p.type_name == ty).count();
+            assert!(
+                unknown <= pending,
+                "fail at {fail_at}: {unknown} {ty} unknown to the saved state, {pending} pending"
+            );
+        }
+    }
 }

@@ -547,7 +547,9 @@ fn a_minimal_distribution_with_defaults_is_stable_and_importable() {
         let mut state = env.state();
         state.resources.remove("front.cdn");
         let store = env.store();
-        strata_engine::state::StateSink::save(&store, &mut state).unwrap();
+        let mut changed = strata_engine::state::Changed::new();
+        changed.resource("front.cdn");
+        strata_engine::state::StateSink::save(&store, &mut state, &changed).unwrap();
         let record = env
             .import("front.cdn", &id)
             .await

@@ -213,6 +213,8 @@ pub enum StateError {
 #[derive(Debug)]
 pub struct Corrupt {
     pub path: PathBuf,
+    /// The damaged file is the state's journal (`path`), not the state file.
+    pub journal: bool,
     /// 1-based line and column of the problem, when the parser knows it.
     pub line: Option<usize>,
     pub column: Option<usize>,
@@ -228,9 +230,16 @@ pub struct Corrupt {
 
 impl fmt::Display for Corrupt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "state file {} is corrupt", self.path.display())?;
-        if let (Some(line), Some(column)) = (self.line, self.column) {
-            write!(f, " at line {line}, column {column}")?;
+        let what = if self.journal {
+            "state journal"
+        } else {
+            "state file"
+        };
+        write!(f, "{what} {} is corrupt", self.path.display())?;
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, " at line {line}, column {column}")?,
+            (Some(line), None) if self.journal => write!(f, " at line {line}")?,
+            _ => {}
         }
         write!(f, ": {}", self.reason)
     }
@@ -336,6 +345,12 @@ impl StateError {
                 ),
                 _ => "check the path and the file system, then run the command again".into(),
             },
+            StateError::Corrupt(c) if c.journal && c.line.is_none() => {
+                "strata has not changed it: a journal only records saves on top of its state file; put the state file back (its previous version may be in the .backup file next to it, if the journal continues that one), or move the journal away if that state is gone for good".into()
+            }
+            StateError::Corrupt(c) if c.journal => {
+                "strata has not changed it. Each line records one save, in order, on top of the state file next to it: repair the damaged line by hand (one JSON object per line), or cut the journal just before it, which forgets what that save and every later one recorded".into()
+            }
             StateError::Corrupt(c) => {
                 if c.conflict_markers {
                     "the file holds git merge-conflict markers (<<<<<<<): resolve the conflict so that each resource appears once, then run again".into()

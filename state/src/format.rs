@@ -183,11 +183,46 @@ fn corrupt_error(
     };
     StateError::Corrupt(Box::new(Corrupt {
         path: origin.into(),
+        journal: false,
         line: at.map(|(l, _)| l),
         column: at.map(|(_, c)| c),
         reason,
         backup: None,
         conflict_markers,
+        source,
+        span,
+    }))
+}
+
+/// A damaged journal (at `path`, whose bytes are `bytes`): line `line` (1-based), which
+/// starts at byte `start`; `column` (1-based, in that line) when the parser knows it.
+pub(crate) fn corrupt_journal(
+    bytes: &[u8],
+    path: &Path,
+    line: usize,
+    start: usize,
+    column: Option<usize>,
+    reason: String,
+) -> StateError {
+    let (source, span) = if bytes.len() <= SNIPPET_LIMIT {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let offset = (start + column.unwrap_or(1).saturating_sub(1)).min(text.len());
+        let len = usize::from(offset < text.len());
+        (
+            Some(miette::NamedSource::new(path.display().to_string(), text)),
+            Some(miette::SourceSpan::from((offset, len))),
+        )
+    } else {
+        (None, None)
+    };
+    StateError::Corrupt(Box::new(Corrupt {
+        path: path.into(),
+        journal: true,
+        line: Some(line),
+        column,
+        reason,
+        backup: None,
+        conflict_markers: false,
         source,
         span,
     }))

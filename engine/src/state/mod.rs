@@ -17,8 +17,12 @@
 //!   `resources` or findable from `pending`, whenever the process stopped.
 //! - A sensitive value is never held here in plain text, only as a salted digest
 //!   ([`StoredValue::Sensitive`]).
+//! - Whoever edits a state it saves through a [`StateSink`] names every edit in the
+//!   [`Changed`] it saves with (each record or pending address it touched, the
+//!   outputs): the store may persist only those — the local store appends them to a
+//!   journal — so an edit left out of `Changed` would be lost on disk.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -113,7 +117,81 @@ pub struct ResourceState {
 /// the stores of `strata-state`.
 pub trait StateSink: Send + Sync {
     /// Persists `state` as the next version, incrementing its serial on success.
-    fn save(&self, state: &mut State) -> Result<(), Box<dyn miette::Diagnostic + Send + Sync>>;
+    /// `changed` names everything that differs from the version last saved or loaded
+    /// (a store may write only that, without comparing whole states); when it is empty
+    /// the caller need not save at all. Returns only once the version is durable.
+    fn save(
+        &self,
+        state: &mut State,
+        changed: &Changed,
+    ) -> Result<(), Box<dyn miette::Diagnostic + Send + Sync>>;
+
+    /// Called once at the end of a command that saved, with the state as last saved
+    /// (never after a failed save): the store may rewrite it in a more compact form
+    /// (the local store folds its journal into the state file). The version and its
+    /// serial do not change. Does nothing by default.
+    fn compact(&self, state: &State) -> Result<(), Box<dyn miette::Diagnostic + Send + Sync>> {
+        let _ = state;
+        Ok(())
+    }
+}
+
+/// What one save changes, as the executor knows it from the edits it made: the
+/// addresses of the records and pending creates it added, replaced or removed, and
+/// whether the outputs changed. A store takes each named entry from the state being
+/// saved (an address absent there was removed), so a save costs the size of the
+/// change, not of the state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// Addresses in `State::resources` added, replaced, edited or removed.
+    pub resources: BTreeSet<String>,
+    /// Addresses in `State::pending` added or removed.
+    pub pending: BTreeSet<String>,
+    /// `State::outputs` changed (outputs are always written whole).
+    pub outputs: bool,
+    /// Anything may have changed (a state edited as a whole): the store writes it all.
+    pub everything: bool,
+}
+
+impl Changed {
+    /// Nothing changed yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Anything may have changed.
+    pub fn everything() -> Self {
+        Changed {
+            everything: true,
+            ..Self::default()
+        }
+    }
+
+    /// The record at `address` was added, replaced, edited or removed.
+    pub fn resource(&mut self, address: &str) -> &mut Self {
+        if !self.resources.contains(address) {
+            self.resources.insert(address.to_owned());
+        }
+        self
+    }
+
+    /// The pending create at `address` was entered or removed.
+    pub fn pending(&mut self, address: &str) -> &mut Self {
+        if !self.pending.contains(address) {
+            self.pending.insert(address.to_owned());
+        }
+        self
+    }
+
+    /// The outputs changed.
+    pub fn outputs(&mut self) -> &mut Self {
+        self.outputs = true;
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.everything && !self.outputs && self.resources.is_empty() && self.pending.is_empty()
+    }
 }
 
 /// Whether strata owns the resource or only reads it.
@@ -279,8 +357,9 @@ impl State {
 }
 
 /// Deserialize a map, refusing a key that appears twice (serde's default keeps the last
-/// one silently: a resource lost in a bad merge would be forgotten).
-pub(crate) fn unique_keys<'de, D, T>(d: D) -> Result<BTreeMap<String, T>, D::Error>
+/// one silently: a resource lost in a bad merge would be forgotten). Public for the
+/// stores, whose own documents (the journal) hold maps of the same kind.
+pub fn unique_keys<'de, D, T>(d: D) -> Result<BTreeMap<String, T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -8,8 +8,8 @@ use strata_engine::Registry;
 use strata_engine::apply::{ApplyOptions, ApplyReport, Cancel, Event};
 use strata_engine::plan::{Plan, PlanKind, PlanOptions};
 use strata_engine::spec::{self, Spec};
-use strata_engine::state::State;
-use strata_engine::workflow::{self, Outcome, PlanSource, Stop};
+use strata_engine::state::{Changed, State, StateSink};
+use strata_engine::workflow::{self, BoxedDiagnostic, Outcome, PlanSource, StateStore, Stop};
 use strata_state::LocalStore;
 
 use super::memory::Cloud;
@@ -66,6 +66,11 @@ impl Harness {
 
     pub fn store(&self) -> LocalStore {
         LocalStore::new(self.state_path(), "test")
+    }
+
+    /// The store the runs use: the real one, checked after every save.
+    pub fn checked_store(&self) -> CheckedStore {
+        CheckedStore(self.store())
     }
 
     pub fn state(&self) -> State {
@@ -139,7 +144,7 @@ impl Harness {
         workflow::apply(
             &self.spec(),
             &self.registry,
-            &self.store(),
+            &self.checked_store(),
             kind,
             source,
             &ApplyOptions { parallelism },
@@ -200,6 +205,56 @@ impl Harness {
 
     pub fn event_lines(&self) -> Vec<String> {
         self.events.lock().unwrap().clone()
+    }
+}
+
+/// The real store, checking after every save and compaction that a fresh store reads
+/// back exactly the state saved (the state file and its journal): an edit the executor
+/// made without naming it in `Changed` would be missing from the journal, and fail here.
+pub struct CheckedStore(pub LocalStore);
+
+impl CheckedStore {
+    fn check(&self, state: &State, after: &str) {
+        let on_disk = LocalStore::new(self.0.path(), self.0.environment())
+            .load()
+            .unwrap_or_else(|e| panic!("the state does not load after {after}: {e}"))
+            .expect("a state after a save");
+        assert_eq!(
+            &on_disk, state,
+            "the state on disk differs from the state saved, after {after}"
+        );
+    }
+}
+
+impl StateSink for CheckedStore {
+    fn save(&self, state: &mut State, changed: &Changed) -> Result<(), BoxedDiagnostic> {
+        StateSink::save(&self.0, state, changed)?;
+        self.check(state, &format!("the save of {changed:?}"));
+        Ok(())
+    }
+
+    fn compact(&self, state: &State) -> Result<(), BoxedDiagnostic> {
+        StateSink::compact(&self.0, state)?;
+        assert!(
+            !self.0.journal_path().exists(),
+            "a compaction leaves no journal"
+        );
+        self.check(state, "the compaction");
+        Ok(())
+    }
+}
+
+impl StateStore for CheckedStore {
+    fn load_state(&self) -> Result<Option<State>, BoxedDiagnostic> {
+        self.0.load_state()
+    }
+
+    fn lock_state(&self, command: &str) -> Result<Box<dyn Send>, BoxedDiagnostic> {
+        self.0.lock_state(command)
+    }
+
+    fn environment(&self) -> &str {
+        StateStore::environment(&self.0)
     }
 }
 
