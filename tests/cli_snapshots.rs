@@ -11,11 +11,34 @@
 //! directory; for a state file (JSON with `resources`) also its serial and each resource
 //! key with the addresses it depends on. The case folder itself is never written to.
 //! Elapsed times in the output (`after 0.3s`) are written `N.Ns`.
+//!
+//! `{throttling-endpoint}` in a workdir file is the endpoint of a fault proxy that
+//! answers every request with its service's throttling error and forwards nothing: a
+//! cloud that is there and refuses every call, without an emulator.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use libtest_mimic::Failed;
+use strata_testkit::faults::{Fault, FaultProxy, Faults};
+
+/// Set once a case used `{throttling-endpoint}`, so that outputs can be normalised.
+static PROXY_USED: OnceLock<&'static str> = OnceLock::new();
+
+/// The endpoint `{throttling-endpoint}` stands for (started on first use).
+fn throttling_endpoint() -> &'static str {
+    static PROXY: OnceLock<(FaultProxy, String)> = OnceLock::new();
+    &PROXY
+        .get_or_init(|| {
+            // Nothing is forwarded: the upstream is never reached.
+            let proxy = FaultProxy::start("127.0.0.1:9", Faults::only(Fault::Throttle, 1.0, 0))
+                .expect("the throttling proxy starts");
+            let endpoint = proxy.endpoint();
+            (proxy, endpoint)
+        })
+        .1
+}
 
 fn run_case(dir: PathBuf) -> Result<(), Failed> {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -62,6 +85,9 @@ fn run_case(dir: PathBuf) -> Result<(), Failed> {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    if let Some(proxy) = PROXY_USED.get() {
+        actual = actual.replace(proxy, "{throttling-endpoint}");
+    }
     if work.is_some() {
         actual = actual.replace(&work_path, "{work}");
         actual.push_str("--- files\n");
@@ -115,7 +141,18 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), Failed> {
                 .map_err(|e| format!("creating {}: {e}", target.display()))?;
             copy_dir(&path, &target)?;
         } else {
-            std::fs::copy(&path, &target)
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+            let bytes = match String::from_utf8(bytes) {
+                Ok(text) if text.contains("{throttling-endpoint}") => {
+                    let endpoint = throttling_endpoint();
+                    let _ = PROXY_USED.set(endpoint);
+                    text.replace("{throttling-endpoint}", endpoint).into_bytes()
+                }
+                Ok(text) => text.into_bytes(),
+                Err(e) => e.into_bytes(),
+            };
+            std::fs::write(&target, bytes)
                 .map_err(|e| format!("copying {} to the work directory: {e}", path.display()))?;
         }
     }

@@ -58,8 +58,9 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("starting the async runtime")
 }
 
-/// Stops the command (`aws::no_credentials`, `aws::no_region`, status 1) when the
-/// environment cannot reach AWS at all, before any resource is read or changed.
+/// Stops the command (`aws::no_credentials`, `aws::no_region`, `aws::unreachable`,
+/// status 1) when the environment cannot reach AWS at all, before any resource is read
+/// or changed and before the state is locked.
 pub fn check_access(
     spec: &Spec,
     connection: &strata_providers::Connection,
@@ -74,6 +75,7 @@ pub fn check_access(
     };
     let code = match problem.code {
         "NoRegion" => "aws::no_region",
+        "Unreachable" => "aws::unreachable",
         _ => "aws::no_credentials",
     };
     let diagnostic = strata_engine::diag::Diagnostic::error(

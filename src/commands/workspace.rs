@@ -50,7 +50,9 @@ pub fn store(spec: &Spec, dir: &Path) -> Result<LocalStore, ExitCode> {
         .as_ref()
         .expect("workspace::store needs a spec checked for an environment (load_spec)");
     match &environment.state {
-        StateBackend::Local { path } => Ok(LocalStore::new(dir.join(path), &environment.name)),
+        StateBackend::Local { path } => {
+            Ok(LocalStore::new(dir.join(path), &environment.name).with_spec_dir(dir))
+        }
         StateBackend::S3 {
             bucket,
             key,

@@ -256,6 +256,40 @@ pub struct Locked {
     /// How long the lock has been held, when its creation time could be read.
     pub age: Option<Duration>,
     pub liveness: Liveness,
+    /// The environment whose state it is.
+    pub environment: String,
+    /// The spec folder as the user named it, when known (the CLI sets it), so that the
+    /// help can give the exact `strata force-unlock` command.
+    pub spec_dir: Option<PathBuf>,
+}
+
+impl Locked {
+    /// The command that removes this lock: `strata force-unlock DIR --env ENV ID`, with
+    /// the spec folder filled in when it is known.
+    pub fn unlock_command(&self) -> String {
+        let dir = self
+            .spec_dir
+            .as_deref()
+            .map_or_else(|| "DIR".to_owned(), |d| shell_word(&d.to_string_lossy()));
+        format!(
+            "strata force-unlock {dir} --env {} {}",
+            shell_word(&self.environment),
+            self.holder.id
+        )
+    }
+}
+
+/// `word` as one shell word: as it is when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:@+=,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 impl fmt::Display for Locked {
@@ -278,7 +312,7 @@ impl fmt::Display for Locked {
             Liveness::Running => write!(f, "; that process is still running"),
             Liveness::Gone => write!(
                 f,
-                "; the lock looks stale: pid {} is no longer running on {}",
+                "; the lock is stale: pid {} is no longer running on {}",
                 h.pid, h.host
             ),
             Liveness::Unknown => write!(
@@ -390,17 +424,17 @@ impl StateError {
             }
             StateError::Locked(l) => match l.liveness {
                 Liveness::Gone => format!(
-                    "if no strata run is using this state, remove the lock with `strata force-unlock DIR --env ENV {}`",
-                    l.holder.id
+                    "the run that took the lock ended without releasing it (it was killed, crashed, or its machine restarted); if no other strata run is using this state, remove the lock with `{}`",
+                    l.unlock_command()
                 ),
                 Liveness::Running => format!(
-                    "wait for that run to finish; if it is stuck, stop it, and only then run `strata force-unlock DIR --env ENV {}`",
-                    l.holder.id
+                    "wait for that run to finish; if it is stuck, stop it, and only then run `{}`",
+                    l.unlock_command()
                 ),
                 Liveness::Unknown => format!(
-                    "ask {} whether that run is still going; once it is not, run `strata force-unlock DIR --env ENV {}`",
+                    "ask {} whether that run is still going; once it is not, run `{}`",
                     l.holder.holder(),
-                    l.holder.id
+                    l.unlock_command()
                 ),
             },
             StateError::LockCorrupt { path, .. } => format!(

@@ -61,6 +61,8 @@ const JOURNAL_MIN_BOUND: u64 = 64 << 10;
 pub struct LocalStore {
     path: PathBuf,
     environment: String,
+    /// The spec folder as the user named it, for messages (`strata force-unlock DIR`).
+    spec_dir: Option<PathBuf>,
     inner: Mutex<Inner>,
 }
 
@@ -151,8 +153,16 @@ impl LocalStore {
         LocalStore {
             path: path.into(),
             environment: environment.into(),
+            spec_dir: None,
             inner: Mutex::new(Inner::default()),
         }
+    }
+
+    /// Names the spec folder this store belongs to, as the user wrote it, so that a
+    /// locked state's help gives the exact `strata force-unlock` command.
+    pub fn with_spec_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spec_dir = Some(dir.into());
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -321,7 +331,15 @@ impl LocalStore {
     /// Take the lock for `command` (e.g. `"apply"`), or fail at once naming its holder.
     /// Holding the lock, it removes the temporary files a killed run may have left.
     pub fn lock(&self, command: &str) -> Result<LockGuard> {
-        let guard = lock::acquire(&self.lock_path(), &self.path, command)?;
+        let guard = lock::acquire(
+            &self.lock_path(),
+            &lock::Request {
+                state_path: &self.path,
+                environment: &self.environment,
+                spec_dir: self.spec_dir.as_deref(),
+                command,
+            },
+        )?;
         self.remove_leftover_temp_files();
         Ok(guard)
     }

@@ -142,8 +142,22 @@ impl Drop for LockGuard {
     }
 }
 
-/// Take the lock at `lock_path` (for the state at `state_path`) for `command`.
-pub(crate) fn acquire(lock_path: &Path, state_path: &Path, command: &str) -> Result<LockGuard> {
+/// Who asks for a lock: the state it protects and where the user named it from.
+pub(crate) struct Request<'a> {
+    pub state_path: &'a Path,
+    pub environment: &'a str,
+    pub spec_dir: Option<&'a Path>,
+    /// The command taking the lock, e.g. `apply`.
+    pub command: &'a str,
+}
+
+/// Take the lock at `lock_path` for `request`.
+pub(crate) fn acquire(lock_path: &Path, request: &Request<'_>) -> Result<LockGuard> {
+    let Request {
+        state_path,
+        command,
+        ..
+    } = *request;
     crate::local::create_parent_dir(lock_path)?;
     let info = LockInfo::current(command);
     // A holder may release between our failed create and our read: try again then.
@@ -175,6 +189,8 @@ pub(crate) fn acquire(lock_path: &Path, state_path: &Path, command: &str) -> Res
                         holder,
                         age,
                         liveness,
+                        environment: request.environment.to_owned(),
+                        spec_dir: request.spec_dir.map(Path::to_owned),
                     })));
                 }
             }

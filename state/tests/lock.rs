@@ -88,7 +88,7 @@ fn a_second_lock_fails_at_once_naming_the_holder() {
     assert!(message.contains(" ago"), "the age: {message}");
     assert!(
         err.help_text()
-            .contains(&format!("strata force-unlock DIR --env ENV {}", holder.id)),
+            .contains(&format!("strata force-unlock DIR --env dev {}", holder.id)),
         "{}",
         text(&err)
     );
@@ -152,14 +152,25 @@ fn a_lock_whose_process_is_gone_is_reported_stale() {
     assert_eq!(err.code(), "state::locked");
     assert!(
         err.to_string().contains(&format!(
-            "the lock looks stale: pid {pid} is no longer running"
+            "the lock is stale: pid {pid} is no longer running"
         )),
         "{}",
         text(&err)
     );
     assert!(
         err.help_text()
-            .contains(&format!("`strata force-unlock DIR --env ENV {}`", stale.id)),
+            .contains(&format!("`strata force-unlock DIR --env dev {}`", stale.id)),
+        "{}",
+        text(&err)
+    );
+    // Given the spec folder, the help gives the exact command, quoted for a shell.
+    let named = store_in(dir.path()).with_spec_dir("team specs/it's");
+    let err = named.lock("apply").unwrap_err();
+    assert!(
+        err.help_text().contains(&format!(
+            "`strata force-unlock 'team specs/it'\\''s' --env dev {}`",
+            stale.id
+        )),
         "{}",
         text(&err)
     );

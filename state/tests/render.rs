@@ -45,7 +45,7 @@ fn a_locked_state_names_the_holder_and_the_way_out() {
     assert!(out.starts_with("state::locked\n"), "{out}");
     assert!(out.contains(&format!("lock id {}", guard.id())), "{out}");
     assert!(
-        out.contains(&format!("help: wait for that run to finish; if it is stuck, stop it, and only then run `strata force-unlock DIR --env ENV {}`", guard.id())),
+        out.contains(&format!("help: wait for that run to finish; if it is stuck, stop it, and only then run `strata force-unlock DIR --env dev {}`", guard.id())),
         "{out}"
     );
 }

@@ -1,16 +1,26 @@
 //! The one place AWS clients are configured: per environment, the standard credential
-//! chain (or a named profile), the region, an optional endpoint override, adaptive retry
-//! and timeouts. Every resource type reaches AWS through an [`Aws`] handle.
+//! chain (or a named profile), the region, an optional endpoint override, retries
+//! (adaptive, `AWS_MAX_ATTEMPTS` attempts, default 8, at most 10 s apart; a refused
+//! connection is not retried) and timeouts. Every resource type reaches AWS through an
+//! [`Aws`] handle.
 //!
 //! The configuration is loaded lazily, on the first call that needs it, so that
 //! `validate` and plans that never reach the cloud need neither credentials nor network.
 //! Credentials are resolved once, eagerly on that first use, so that missing credentials
 //! are one clear error naming what to set instead of a dispatch failure per resource.
 //!
+//! `check_access`, which every command that touches the cloud calls first, also makes
+//! one cheap call (STS `GetCallerIdentity`, which needs no permission) with retries off:
+//! an endpoint nothing answers on (connection refused, a name that does not resolve, no
+//! connection within the connect timeout) stops the command at once with one
+//! diagnostic, instead of every resource spending its retries on it. Whatever the
+//! probe's answer says otherwise (an error, throttling, a dropped connection) is left
+//! to the calls that follow, which retry.
+//!
 //! Invariants: an endpoint override comes from the environment's `endpoint` or else the
 //! standard `AWS_ENDPOINT_URL`; with an override, S3 uses path-style addressing; static
 //! dummy credentials are used only for a loopback endpoint (the local emulator) when the
-//! process has no credentials of its own.
+//! process has no credentials of its own; the access check makes exactly one call.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,12 +30,26 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::result::{ConnectorError, DispatchFailure, SdkError};
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
 use strata_engine::provider::{ErrorKind, ProviderError};
 use tokio::sync::OnceCell;
 
 /// How many times a call is attempted before its error is reported, unless the
 /// standard `AWS_MAX_ATTEMPTS` says otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+/// The longest wait between two attempts of a call.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// How long a call waits for its connection to be accepted.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the access check's probe waits for its answer.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Where and as whom to reach AWS: an environment's `aws` node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,10 +128,12 @@ impl Aws {
         self.loaded().await.map_err(ProviderError::from)
     }
 
-    /// Whether AWS can be reached at all (a region, credentials), before any resource
-    /// is touched; the configuration stays loaded for the calls that follow.
+    /// Whether AWS can be reached at all (a region, credentials, an endpoint that
+    /// accepts connections), before any resource is touched; the configuration stays
+    /// loaded for the calls that follow.
     pub async fn check_access(&self) -> Result<(), AccessProblem> {
-        self.loaded().await.map(|_| ())
+        let config = self.loaded().await?;
+        probe(config).await
     }
 
     async fn loaded(&self) -> Result<&SdkConfig, AccessProblem> {
@@ -129,7 +155,13 @@ impl Aws {
         Ok(self
             .inner
             .ec2
-            .get_or_init(|| async { aws_sdk_ec2::Client::new(config) })
+            .get_or_init(|| async {
+                aws_sdk_ec2::Client::from_conf(
+                    aws_sdk_ec2::config::Builder::from(config)
+                        .retry_classifier(RefusedIsFinal)
+                        .build(),
+                )
+            })
             .await
             .clone())
     }
@@ -143,6 +175,7 @@ impl Aws {
                 // An endpoint override (the emulator) serves buckets by path, not host.
                 let conf = aws_sdk_s3::config::Builder::from(config)
                     .force_path_style(config.endpoint_url().is_some())
+                    .retry_classifier(RefusedIsFinal)
                     .build();
                 aws_sdk_s3::Client::from_conf(conf)
             })
@@ -155,7 +188,13 @@ impl Aws {
         Ok(self
             .inner
             .rds
-            .get_or_init(|| async { aws_sdk_rds::Client::new(config) })
+            .get_or_init(|| async {
+                aws_sdk_rds::Client::from_conf(
+                    aws_sdk_rds::config::Builder::from(config)
+                        .retry_classifier(RefusedIsFinal)
+                        .build(),
+                )
+            })
             .await
             .clone())
     }
@@ -165,7 +204,13 @@ impl Aws {
         Ok(self
             .inner
             .cloudfront
-            .get_or_init(|| async { aws_sdk_cloudfront::Client::new(config) })
+            .get_or_init(|| async {
+                aws_sdk_cloudfront::Client::from_conf(
+                    aws_sdk_cloudfront::config::Builder::from(config)
+                        .retry_classifier(RefusedIsFinal)
+                        .build(),
+                )
+            })
             .await
             .clone())
     }
@@ -175,7 +220,13 @@ impl Aws {
         Ok(self
             .inner
             .ssm
-            .get_or_init(|| async { aws_sdk_ssm::Client::new(config) })
+            .get_or_init(|| async {
+                aws_sdk_ssm::Client::from_conf(
+                    aws_sdk_ssm::config::Builder::from(config)
+                        .retry_classifier(RefusedIsFinal)
+                        .build(),
+                )
+            })
             .await
             .clone())
     }
@@ -209,6 +260,25 @@ pub fn max_attempts() -> u32 {
         .unwrap_or(DEFAULT_MAX_ATTEMPTS)
 }
 
+/// The retry mode: `AWS_RETRY_MODE=standard` (or `legacy`) turns the adaptive client
+/// rate limiter off; adaptive otherwise. Adaptive mode slows every call to a service
+/// down after a throttling error, and waits up to the maximum backoff (10 s) before
+/// each retry of a throttled call.
+pub fn retry_config() -> RetryConfig {
+    let standard = std::env::var("AWS_RETRY_MODE").is_ok_and(|mode| {
+        let mode = mode.trim();
+        mode.eq_ignore_ascii_case("standard") || mode.eq_ignore_ascii_case("legacy")
+    });
+    let config = if standard {
+        RetryConfig::standard()
+    } else {
+        RetryConfig::adaptive()
+    };
+    config
+        .with_max_attempts(max_attempts())
+        .with_max_backoff(MAX_BACKOFF)
+}
+
 /// Whether `endpoint` is on this machine (the local emulator).
 pub fn is_loopback(endpoint: &str) -> bool {
     let rest = endpoint
@@ -236,14 +306,10 @@ fn has_own_credentials(settings: &Settings) -> bool {
 
 async fn load(settings: &Settings) -> Result<SdkConfig, AccessProblem> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(
-            RetryConfig::adaptive()
-                .with_max_attempts(max_attempts())
-                .with_max_backoff(Duration::from_secs(10)),
-        )
+        .retry_config(retry_config())
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
+                .connect_timeout(CONNECT_TIMEOUT)
                 .operation_attempt_timeout(Duration::from_secs(120))
                 .build(),
         );
@@ -287,10 +353,135 @@ async fn load(settings: &Settings) -> Result<SdkConfig, AccessProblem> {
     Ok(config)
 }
 
+/// One `GetCallerIdentity`, one attempt: an `Unreachable` problem when nothing
+/// accepted the connection; any answer, even an error, means the endpoint is there.
+async fn probe(config: &SdkConfig) -> Result<(), AccessProblem> {
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(config)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_timeout(PROBE_TIMEOUT)
+                    .build(),
+            )
+            .build(),
+    );
+    let cause = match sts.get_caller_identity().send().await {
+        Err(SdkError::DispatchFailure(failure)) => match connect_failure(&failure) {
+            Some(cause) => cause,
+            None => return Ok(()),
+        },
+        Err(SdkError::TimeoutError(_)) => format!(
+            "it accepted the connection but did not answer within {} s",
+            PROBE_TIMEOUT.as_secs()
+        ),
+        _ => return Ok(()),
+    };
+    let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+    Err(match config.endpoint_url() {
+        Some(endpoint) => AccessProblem {
+            code: "Unreachable",
+            message: format!("nothing answers at {endpoint} ({cause})"),
+            help: format!(
+                "start the service that should listen at {endpoint}, or correct the environment's `endpoint`"
+            ),
+        },
+        None => AccessProblem {
+            code: "Unreachable",
+            message: format!("the AWS endpoints of region {region} do not answer ({cause})"),
+            help: "check this machine's network connection to AWS (DNS, firewall, proxy) and the region".into(),
+        },
+    })
+}
+
+/// What stopped a call from connecting, when it never got a connection: refused, a host
+/// name that does not resolve, an unreachable network, the connect timeout. None when
+/// it connected and then failed (the endpoint is there).
+fn connect_failure(failure: &DispatchFailure) -> Option<String> {
+    if failure.is_timeout() {
+        return Some(format!(
+            "no connection within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ));
+    }
+    let mut next = failure.as_connector_error().map(as_error);
+    while let Some(error) = next {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            let cause = match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => Some("connection refused"),
+                std::io::ErrorKind::HostUnreachable => Some("host unreachable"),
+                std::io::ErrorKind::NetworkUnreachable => Some("network unreachable"),
+                std::io::ErrorKind::AddrNotAvailable => Some("address not available"),
+                _ => None,
+            };
+            if let Some(cause) = cause {
+                return Some(cause.to_owned());
+            }
+        }
+        // hyper's connector names a failed lookup `dns error`; its type is private.
+        if error.to_string().starts_with("dns error") {
+            return Some("its host name does not resolve".to_owned());
+        }
+        next = error.source();
+    }
+    None
+}
+
+fn as_error(error: &ConnectorError) -> &(dyn std::error::Error + 'static) {
+    error
+}
+
+/// Whether a connection was refused somewhere in `error`'s chain of causes.
+fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
+/// A refused connection is not retried. The SDK retries it as a transient error, 8
+/// attempts over some 20 s of backoff per call; but an endpoint refuses connections
+/// when nothing listens there (the emulator stopped, a wrong port), not under load
+/// (AWS then throttles or answers 503, which stay retried). Without this, an endpoint
+/// that goes down mid-apply costs every operation in flight or starting its 20 s.
+#[derive(Debug)]
+struct RefusedIsFinal;
+
+impl ClassifyRetry for RefusedIsFinal {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.output_or_error() {
+            Some(Err(error))
+                if error
+                    .as_connector_error()
+                    .is_some_and(|c| refused(as_error(c))) =>
+            {
+                RetryAction::RetryForbidden
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "strata: connection refused is final"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
 /// Why an environment cannot reach AWS at all: what is wrong and what to set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessProblem {
-    /// `NoCredentials`, `NoRegion` or `NoEnvironment`.
+    /// `NoCredentials`, `NoRegion`, `NoEnvironment` or `Unreachable`.
     pub code: &'static str,
     pub message: String,
     pub help: String,

@@ -1,13 +1,18 @@
 //! Test support shared by strata's test binaries: the local AWS emulator.
 //!
-//! `snapshot` runs fixture folders against expected output files.
+//! `snapshot` runs fixture folders against expected output files; `faults` is an HTTP
+//! proxy that injects throttling, server errors, dropped connections and delays between
+//! strata and the emulator.
+//!
 //! `emulator()` starts one moto server per test binary, on a free loopback port, the
-//! first time a test asks for it, waits until it answers HTTP, and makes sure it stops
-//! when the test binary ends (a watchdog process kills it once the test process is
-//! gone, since statics are never dropped). A test that needs the emulator and cannot
-//! start it fails with a message naming `make test`, which installs it.
+//! first time a test asks for it (`own_emulator()` starts one for the caller alone),
+//! waits until it answers HTTP, and makes sure it stops when the test binary ends (a
+//! watchdog process kills it once the test process is gone, since statics are never
+//! dropped). A test that needs the emulator and cannot start it fails with a message
+//! naming `make test`, which installs it.
 //! Invariant: the emulator only ever listens on 127.0.0.1.
 
+pub mod faults;
 pub mod snapshot;
 
 use std::io::{Read, Write};
@@ -58,15 +63,20 @@ pub fn default_server_path() -> PathBuf {
 /// The shared emulator of this test binary; panics with instructions if it cannot start.
 pub fn emulator() -> &'static Emulator {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
-    EMULATOR.get_or_init(|| {
-        let path = std::env::var_os("STRATA_MOTO_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(default_server_path);
-        match start(&path) {
-            Ok(emulator) => emulator,
-            Err(message) => panic!("{message}"),
-        }
-    })
+    EMULATOR.get_or_init(own_emulator)
+}
+
+/// An emulator of the calling test's own, stopped when dropped: for a test that resets
+/// it or counts everything it holds while other tests of the binary run alongside (as
+/// they do under `cargo test`). Panics with instructions if it cannot start.
+pub fn own_emulator() -> Emulator {
+    let path = std::env::var_os("STRATA_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(default_server_path);
+    match start(&path) {
+        Ok(emulator) => emulator,
+        Err(message) => panic!("{message}"),
+    }
 }
 
 /// Starts a moto server from `server` (the `moto_server` executable).
