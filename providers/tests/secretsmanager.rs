@@ -186,6 +186,51 @@ fn a_given_value_through_the_whole_life_of_a_secret() {
     });
 }
 
+fn key_spec(settings: &str) -> String {
+    format!(
+        r#"stack app {{
+    secretsmanager.secret db {{
+        name "strata/keyed"
+        secret-string "keyed-Value"
+        {settings}
+        recovery-window-in-days 0
+    }}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_kms_key_and_a_description_are_set_and_removed_in_place() {
+    run(async {
+        let env = Env::new();
+        env.write(&key_spec(
+            "kms-key-id \"alias/strata-secrets\"\n        description \"with a key\"",
+        ));
+        env.apply().await;
+        let arn = env.id("app.db");
+        let held = describe(&env, &arn).await.unwrap();
+        assert_eq!(held.kms_key_id(), Some("alias/strata-secrets"));
+        assert_eq!(held.description(), Some("with a key"));
+        env.assert_no_changes().await;
+
+        // both removed: an update in place, back to the AWS managed key
+        env.write(&key_spec(""));
+        let (plan, _) = env.apply().await;
+        Env::assert_action(&plan, "app.db", Action::Update);
+        assert_eq!(env.id("app.db"), arn);
+        let held = describe(&env, &arn).await.unwrap();
+        // AWS leaves KmsKeyId out for the AWS managed key; the emulator answers "".
+        assert_eq!(held.kms_key_id().filter(|k| !k.is_empty()), None);
+        // The emulator ignores an empty Description in UpdateSecret (AWS clears it): the
+        // old one stays, and since the spec no longer sets one it is not drift.
+        assert_eq!(held.description(), Some("with a key"));
+        env.assert_no_changes().await;
+        assert_eq!(value(&env, &arn).await, "keyed-Value");
+        env.destroy().await;
+    });
+}
+
 fn generated_spec(length: u32) -> String {
     format!(
         r##"stack app {{

@@ -64,7 +64,7 @@ pub struct Secret {
 
 /// What every version id strata writes starts with.
 const STRATA_VERSION: &str = "strata-";
-/// The KMS key a secret uses when none is named.
+/// The KMS key a secret uses when none is named (DescribeSecret then names none).
 const DEFAULT_KEY: &str = "alias/aws/secretsmanager";
 /// How long a forced delete may take to free the name.
 const DELETE_LIMIT: Duration = Duration::from_secs(120);
@@ -174,7 +174,8 @@ impl ResourceType for Secret {
                 call = call.description(string(desired, "description").unwrap_or(""));
             }
             if changes("kms-key-id") {
-                call = call.kms_key_id(string(desired, "kms-key-id").unwrap_or(DEFAULT_KEY));
+                // An empty key id is AWS's way back to the AWS managed key.
+                call = call.kms_key_id(string(desired, "kms-key-id").unwrap_or(""));
             }
             call.send().await.map_err(|e| sdk("UpdateSecret", e))?;
         }
@@ -303,7 +304,7 @@ fn observe(id: &str, secret: &DescribeSecretOutput, prior: &Attrs) -> Observed {
         }
         None => {}
     }
-    match secret.kms_key_id() {
+    match secret.kms_key_id().filter(|k| !k.is_empty()) {
         Some(key) => {
             out.set(
                 "kms-key-id",
