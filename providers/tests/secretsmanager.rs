@@ -351,6 +351,59 @@ fn a_generated_value_respects_its_settings_and_is_never_stored() {
     });
 }
 
+#[test]
+fn an_imported_secret_keeps_its_value_when_generate_is_ignored() {
+    run(async {
+        let env = Env::new();
+        client(&env)
+            .await
+            .create_secret()
+            .name("strata/imported")
+            .secret_string("made-by-hand-1")
+            .send()
+            .await
+            .unwrap();
+        env.write(
+            r#"stack app {
+    secretsmanager.secret old {
+        name "strata/imported"
+        generate length=16
+        recovery-window-in-days 0
+        lifecycle {
+            ignore-changes generate
+        }
+    }
+}
+"#,
+        );
+        let record = env.import("app.old", "strata/imported").await.unwrap();
+        assert!(
+            record.id.contains(":secret:strata/imported-"),
+            "{}",
+            record.id
+        );
+        // the value is never fetched: the state holds nothing of it
+        assert!(!state_text(&env).contains("made-by-hand-1"));
+        let plan = env.plan().await;
+        let change = plan
+            .changes
+            .iter()
+            .find(|c| c.address == "app.old")
+            .unwrap();
+        let names: Vec<&str> = change.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["recovery-window-in-days"],
+            "strata's own setting only"
+        );
+        env.apply().await;
+        env.assert_no_changes().await;
+        assert_eq!(value(&env, "strata/imported").await, "made-by-hand-1");
+        env.destroy().await;
+        assert!(describe(&env, "strata/imported").await.is_none());
+    });
+}
+
 fn attrs(pairs: &[(&str, Value)]) -> Attrs {
     pairs
         .iter()

@@ -23,7 +23,9 @@
 //! its ARN, so what refers to it keeps working, and no replacement has to wait for a
 //! deleted name to be free. A generated secret whose value changes outside strata (a
 //! rotation) is not drift. Removing `secret-string` or `generate` leaves the current
-//! value alone.
+//! value alone. An imported secret has no `generate` in its state, so writing the block
+//! in its spec generates a new value at the next apply; `lifecycle {
+//! ignore-changes generate }` keeps the value it has.
 //!
 //! Interrupted creates: `find` describes the secret by `name` and adopts it only when it
 //! carries the create token: as the id of a version (a secret created with a value) or
