@@ -1,8 +1,9 @@
 //! Secrets through the binary, against the emulator: a sensitive variable, an `(env)`
-//! value and a SecureString read from SSM reach the cloud, and none of them appears in
-//! plain text in the state file, its backup, the plan file, or any output (human, JSON,
-//! markdown plans; apply progress; outputs; `state show`). State and plan files are
-//! mode 0600.
+//! value, a SecureString read from SSM and a Secrets Manager value AWS generated (read
+//! into a dependent through `lookup secretsmanager.secret-value`) reach the cloud, and
+//! none of them appears in plain text in the state file, its backup, the plan file, or
+//! any output (human, JSON, markdown plans before and after the apply; apply progress;
+//! outputs; `state show`). State and plan files are mode 0600.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -12,6 +13,9 @@ const REGION: &str = "eu-west-3";
 const FROM_VARIABLE: &str = "pa55-from-variable-7731";
 const FROM_ENV: &str = "token-from-process-env-9c1e";
 const FROM_SSM: &str = "ssm-secure-string-55e0";
+/// The name of the secret whose value AWS generates: strata never knows it beyond the
+/// call that stores it; the test reads it from the emulator after the run.
+const GENERATED: &str = "strata-secrets-test/jwt";
 
 const SPEC: &str = r#"
 variable db-password type=string sensitive=#true
@@ -33,7 +37,22 @@ stack app {
         key "ssm.txt"
         content (ref)"seeded.value"
     }
+    // Alphanumeric only, so that the value reads the same in every output format (no
+    // JSON or markdown escaping could hide a leak from the search below).
+    secretsmanager.secret jwt {
+        name "strata-secrets-test/jwt"
+        generate length=48 exclude-punctuation=#true
+        recovery-window-in-days 0
+    }
+    lookup secretsmanager.secret-value jwt-value { secret-id (ref)"jwt.arn" }
+    s3.object generated {
+        bucket (ref)"b.bucket"
+        key "generated.txt"
+        content (ref)"jwt-value.secret-string"
+    }
     output token (ref)"token.content"
+    output jwt (ref)"jwt-value.secret-string"
+    output jwt-arn (ref)"jwt.arn"
     output bucket (ref)"b.bucket"
 }
 "#;
@@ -58,8 +77,8 @@ fn ok(output: Output, what: &str) -> String {
     stdout + &stderr
 }
 
-fn assert_no_secret(what: &str, text: &str) {
-    for secret in [FROM_VARIABLE, FROM_ENV, FROM_SSM] {
+fn assert_no_secret(what: &str, text: &str, secrets: &[&str]) {
+    for secret in secrets {
         assert!(
             !text.contains(secret),
             "{what} holds a secret in plain text"
@@ -130,15 +149,38 @@ fn secrets_reach_the_cloud_and_no_file_or_output() {
         "apply",
     );
     seen.push(("the second apply".into(), out));
+    // Now the lookups hold values: plans read them again.
+    for format in ["human", "json", "markdown"] {
+        let out = ok(
+            strata(dir, &["plan", "spec", "--env", "local", "--format", format]),
+            "plan",
+        );
+        seen.push((format!("the {format} plan after the apply"), out));
+    }
     for args in [
         &["output", "spec", "--env", "local"][..],
         &["output", "spec", "--env", "local", "--json"][..],
         &["state", "show", "spec", "--env", "local", "app.token"][..],
         &["state", "show", "spec", "--env", "local", "app.seeded"][..],
+        &["state", "show", "spec", "--env", "local", "app.jwt"][..],
+        &["state", "show", "spec", "--env", "local", "app.jwt-value"][..],
+        &["state", "show", "spec", "--env", "local", "app.generated"][..],
+        &["state", "list", "spec", "--env", "local"][..],
     ] {
         let out = ok(strata(dir, args), &args.join(" "));
         seen.push((args.join(" "), out));
     }
+    // A sensitive output is never printed, not even alone.
+    let refused = strata(dir, &["output", "spec", "--env", "local", "app.jwt"]);
+    assert!(
+        !refused.status.success(),
+        "`output app.jwt` printed a sensitive output"
+    );
+    seen.push((
+        "output app.jwt".into(),
+        String::from_utf8_lossy(&refused.stdout).into_owned()
+            + &String::from_utf8_lossy(&refused.stderr),
+    ));
     let state = spec.join(".strata/local.state.json");
     assert_eq!(mode(&state), 0o600, "the state file's mode");
     seen.push((
@@ -154,8 +196,18 @@ fn secrets_reach_the_cloud_and_no_file_or_output() {
             ));
         }
     }
+    // The value AWS generated, as a consumer of the secret reads it.
+    let generated = runtime
+        .block_on(strata_seed::secret_value(
+            &emulator.endpoint,
+            REGION,
+            GENERATED,
+        ))
+        .unwrap();
+    assert_eq!(generated.len(), 48, "the generated value's length");
+    let secrets = [FROM_VARIABLE, FROM_ENV, FROM_SSM, generated.as_str()];
     for (what, text) in &seen {
-        assert_no_secret(what, text);
+        assert_no_secret(what, text, &secrets);
     }
 
     // The cloud did get every value.
@@ -163,6 +215,7 @@ fn secrets_reach_the_cloud_and_no_file_or_output() {
         ("password.txt", FROM_VARIABLE),
         ("token.txt", FROM_ENV),
         ("ssm.txt", FROM_SSM),
+        ("generated.txt", generated.as_str()),
     ] {
         let body = runtime
             .block_on(strata_seed::object_text(
@@ -182,5 +235,16 @@ fn secrets_reach_the_cloud_and_no_file_or_output() {
         ),
         "destroy",
     );
-    assert_no_secret("the destroy", &out);
+    assert_no_secret("the destroy", &out, &secrets);
+    // recovery-window-in-days 0: the secret is gone at once, its name free again
+    assert!(
+        runtime
+            .block_on(strata_seed::secret_value(
+                &emulator.endpoint,
+                REGION,
+                GENERATED
+            ))
+            .is_err(),
+        "the generated secret outlived the destroy"
+    );
 }

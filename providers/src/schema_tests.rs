@@ -28,6 +28,7 @@ const RESOURCES: &[&str] = &[
     "s3.bucket",
     "s3.bucket-policy",
     "s3.object",
+    "secretsmanager.secret",
 ];
 
 const LOOKUPS: &[&str] = &[
@@ -35,6 +36,7 @@ const LOOKUPS: &[&str] = &[
     "ec2.availability-zones",
     "ec2.subnets",
     "ec2.vpc",
+    "secretsmanager.secret-value",
     "ssm.parameter",
 ];
 
@@ -378,7 +380,15 @@ fn secrets_are_sensitive_and_nothing_else_is() {
         });
     }
     sensitive.sort();
-    assert_eq!(sensitive, ["rds.instance.password", "ssm.parameter.value"]);
+    assert_eq!(
+        sensitive,
+        [
+            "rds.instance.password",
+            "secretsmanager.secret-value.secret-string",
+            "secretsmanager.secret.secret-string",
+            "ssm.parameter.value"
+        ]
+    );
 }
 
 #[test]

@@ -99,6 +99,7 @@ struct Inner {
     rds: OnceCell<aws_sdk_rds::Client>,
     cloudfront: OnceCell<aws_sdk_cloudfront::Client>,
     ssm: OnceCell<aws_sdk_ssm::Client>,
+    secretsmanager: OnceCell<aws_sdk_secretsmanager::Client>,
 }
 
 impl Aws {
@@ -227,6 +228,16 @@ impl Aws {
                         .build(),
                 )
             })
+            .await
+            .clone())
+    }
+
+    pub async fn secretsmanager(&self) -> Result<aws_sdk_secretsmanager::Client, ProviderError> {
+        let config = self.config().await?;
+        Ok(self
+            .inner
+            .secretsmanager
+            .get_or_init(|| async { aws_sdk_secretsmanager::Client::new(config) })
             .await
             .clone())
     }

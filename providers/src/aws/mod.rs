@@ -12,6 +12,7 @@ pub mod ec2;
 pub mod error;
 pub mod rds;
 pub mod s3;
+pub mod secretsmanager;
 pub mod ssm;
 
 /// Registers every AWS resource and lookup type.
@@ -20,6 +21,7 @@ pub fn register(registry: &mut Registry, aws: &client::Aws) {
     ec2::register(registry, aws);
     rds::register(registry, aws);
     s3::register(registry, aws);
+    secretsmanager::register(registry, aws);
     ssm::register(registry, aws);
 }
 

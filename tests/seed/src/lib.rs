@@ -336,6 +336,21 @@ pub async fn put_secure_parameter(
         .map_err(|e| format!("putting SSM parameter {name}: {e:?}"))
 }
 
+/// The current value of a Secrets Manager secret (by name or ARN), as a consumer of the
+/// secret reads it.
+pub async fn secret_value(endpoint: &str, region: &str, id: &str) -> Result<String, String> {
+    let config = config(endpoint, region).await;
+    let out = aws_sdk_secretsmanager::Client::new(&config)
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| format!("getting the value of secret {id}: {e:?}"))?;
+    out.secret_string()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("secret {id} has no text value"))
+}
+
 /// The body of an S3 object, as text.
 pub async fn object_text(
     endpoint: &str,
