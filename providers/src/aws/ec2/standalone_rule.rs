@@ -189,12 +189,16 @@ async fn read(
     }
     out.set("self", own)
         .str("description", first.description.clone())
+        // In the id's order, whatever order AWS lists them in.
         .list(
             "rule-ids",
-            found
-                .iter()
-                .filter_map(|r| r.security_group_rule_id())
-                .map(Value::from)
+            ids.iter()
+                .filter(|id| {
+                    found
+                        .iter()
+                        .any(|r| r.security_group_rule_id() == Some(**id))
+                })
+                .map(|id| Value::from(*id))
                 .collect(),
         );
     Ok(Some(Observed::new(id, out.into_attrs())))
