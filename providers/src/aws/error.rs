@@ -4,7 +4,10 @@
 //! Invariants: "not found" is decided from the error code only (never from a message);
 //! an answer whose body is HTML (an emulator's 404/500 page for an action it lacks) is
 //! `Unsupported`, "operation not supported by this endpoint"; network failures say
-//! which endpoint could not be reached.
+//! which endpoint could not be reached. `code` is only ever the cloud's: a call that got
+//! no answer it could read (a timeout, a connection failure) has none, which tells the
+//! engine that a create may have reached the cloud (its pending entry stays, for the
+//! next plan to find) rather than been refused.
 
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -58,12 +61,12 @@ where
         }
         SdkError::TimeoutError(_) => ProviderError::new(
             ErrorKind::NoAnswer,
-            Some("RequestTimeout".into()),
+            None,
             format!("{operation} timed out: {}", causes(&err)),
         ),
         SdkError::DispatchFailure(_) => ProviderError::new(
             ErrorKind::NoAnswer,
-            Some("ConnectionFailed".into()),
+            None,
             format!("{operation} could not reach the endpoint: {}", causes(&err)),
         ),
         _ => ProviderError::other(format!("{operation} failed: {}", DisplayErrorContext(&err))),

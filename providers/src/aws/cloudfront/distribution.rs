@@ -7,7 +7,10 @@
 //! TagResource, UntagResource / DeleteDistribution (which needs the distribution
 //! disabled and deployed first: delete disables it when enabled, waits until
 //! `Deployed`, then deletes with the latest ETag). Create and update wait for
-//! `Deployed` unless `wait-for-deployment #false`. No force-new attribute: everything
+//! `Deployed` unless `wait-for-deployment #false`. The caller reference of a new
+//! distribution is the create token (AWS answers a repeated create with the
+//! distribution it made); `find` lists the distributions and fetches each config
+//! (GetDistributionConfig) until one carries it. No force-new attribute: everything
 //! is updatable in place. Caching uses either a cache policy (`cache-policy-id`, e.g.
 //! the managed CachingOptimized policy) or the legacy settings (`min-ttl` /
 //! `default-ttl` / `max-ttl`, AWS's 0 / 86400 / 31536000 when left out; no query

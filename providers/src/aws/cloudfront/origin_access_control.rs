@@ -7,7 +7,8 @@
 //! DeleteOriginAccessControl (IfMatch too; retried while a distribution still uses the
 //! control, which lasts until the distribution's own deletion has gone through). No
 //! force-new attribute: everything is updatable in place. An empty description reads
-//! as absent, so that leaving it out of the spec is never a change.
+//! as absent, so that leaving it out of the spec is never a change. Names are unique
+//! in the account: `find` looks the desired name up (ListOriginAccessControls).
 
 use std::sync::LazyLock;
 use std::time::Duration;

@@ -12,7 +12,8 @@
 //! only touched when the spec names one: an address the spec leaves unassociated is
 //! not detached from a NAT gateway using it. Delete removes the association first and
 //! retries the release while AWS still reports the address in use (a NAT gateway just
-//! deleted lets go of it a little later).
+//! deleted lets go of it a little later). AllocateAddress carries the create token tag;
+//! `find` is DescribeAddresses by that tag.
 
 use std::sync::LazyLock;
 use std::time::Duration;

@@ -6,7 +6,9 @@
 //! for the profile; CreateTags / DeleteTags. Waits for `running` after create (and after
 //! a type change) and for `terminated` after delete; a terminated (or shutting-down)
 //! instance reads as gone. Force-new: `ami`, `subnet-id`, `user-data` (it only runs at
-//! first boot), `key-name`, `associate-public-ip-address`.
+//! first boot), `key-name`, `associate-public-ip-address`. RunInstances carries the
+//! create token as tag and as ClientToken (a repeated call launches nothing new);
+//! `find` is DescribeInstances by the tag, a terminated instance being nothing.
 //!
 //! Invariants: `user-data` is plain text in the spec and the state; strata encodes it to
 //! base64 for RunInstances and decodes what DescribeInstanceAttribute returns, so the

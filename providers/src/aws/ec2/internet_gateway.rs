@@ -9,6 +9,8 @@
 //! gateway or an Elastic IP being deleted alongside): it is retried for a while.
 //! A gateway detached outside strata reads `vpc-id` as null (drift) when the spec
 //! attaches it. A subnet becomes public through a route to the gateway (`ec2.route-table`).
+//! CreateInternetGateway carries the create token tag; `find` is
+//! DescribeInternetGateways by that tag.
 
 use std::sync::LazyLock;
 use std::time::Duration;

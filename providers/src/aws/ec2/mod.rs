@@ -1,6 +1,12 @@
 //! Amazon EC2 and VPC networking: VPCs, subnets, gateways, route tables, security groups
 //! and their rules, instances, Elastic IPs; lookups for AMIs, VPCs, subnets and
 //! availability zones.
+//!
+//! Interrupted creates: every type's create call carries the tag `strata:create-token`
+//! (the engine's token) in its TagSpecifications, so the mark exists from the moment the
+//! resource does, and `find` lists by that tag (checking it on what comes back too,
+//! since some endpoints ignore tag filters). `strata:` tags are never read back (no
+//! drift), and tag updates only touch the keys the spec wrote, so the mark stays.
 
 use std::sync::Arc;
 

@@ -7,7 +7,9 @@
 //! `subnet-id`, `allocation-id`, `connectivity-type`. A gateway in state `deleted`
 //! (AWS lists them for an hour) reads as gone. `allocation-id` and the addresses are
 //! those of the primary address. A public gateway sits in a public subnet with an
-//! Elastic IP.
+//! Elastic IP. CreateNatGateway carries the create token as tag and as ClientToken;
+//! `find` is DescribeNatGateways by the tag and the subnet (the emulator ignores the tag
+//! filter there: the tag is checked on each gateway listed).
 
 use std::sync::LazyLock;
 use std::time::Duration;

@@ -3,7 +3,8 @@
 //! Maps to CreateRouteTable / DescribeRouteTables / DeleteRouteTable, CreateRoute /
 //! ReplaceRoute / DeleteRoute for `route` blocks and AssociateRouteTable /
 //! DisassociateRouteTable / ReplaceRouteTableAssociation for `subnet-ids`; tags through
-//! CreateTags / DeleteTags. Force-new: `vpc-id`.
+//! CreateTags / DeleteTags. Force-new: `vpc-id`. CreateRouteTable carries the create
+//! token as tag and as ClientToken; `find` is DescribeRouteTables by the tag.
 //!
 //! Routes and associations are sets: read keeps the spec's order when the members
 //! agree. A route is identified by its destination; a changed target is replaced in

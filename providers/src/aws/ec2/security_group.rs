@@ -4,7 +4,9 @@
 //! Authorize/RevokeSecurityGroupIngress/Egress and
 //! UpdateSecurityGroupRuleDescriptionsIngress/Egress for the `ingress` / `egress`
 //! blocks, CreateTags / DeleteTags. Force-new: `name`, `description`, `vpc-id` (AWS
-//! cannot change them).
+//! cannot change them). CreateSecurityGroup carries the create token tag, and `find`
+//! looks for the tag rather than the name: a group of that name made by someone else
+//! (which made the create fail) is not this one.
 //!
 //! Rules are compared as sets of single-peer AWS rules (see `rules.rs`): a block's order,
 //! and how AWS groups the rules it returns, are never a change. When `ingress` (or

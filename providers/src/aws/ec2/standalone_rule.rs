@@ -189,12 +189,16 @@ async fn read(
     }
     out.set("self", own)
         .str("description", first.description.clone())
+        // In the id's order, whatever order AWS lists them in.
         .list(
             "rule-ids",
-            found
-                .iter()
-                .filter_map(|r| r.security_group_rule_id())
-                .map(Value::from)
+            ids.iter()
+                .filter(|id| {
+                    found
+                        .iter()
+                        .any(|r| r.security_group_rule_id() == Some(**id))
+                })
+                .map(|id| Value::from(*id))
                 .collect(),
         );
     Ok(Some(Observed::new(id, out.into_attrs())))
@@ -259,9 +263,18 @@ async fn create(
     let mut ids = rules::authorize(&ec2, group, direction, &atoms, Some(token)).await?;
     if ids.len() != atoms.len() {
         // An endpoint that does not return the new rules' ids: find them by content.
+        // The rules exist: a failure here must not read as a refusal (an error code), so
+        // that the engine keeps the create pending and the next plan finds them by tag.
         ids = by_content(&ec2, group, direction, &atoms)
             .await
-            .map_err(|error| CreateError { error, id: None })?;
+            .map_err(|error| CreateError {
+                error: ProviderError {
+                    code: None,
+                    message: format!("the rules were made, but listing them failed: {error}"),
+                    ..error
+                },
+                id: None,
+            })?;
     }
     ids.sort();
     let id = ids.join(",");

@@ -6,7 +6,8 @@
 //! delete retries `DependencyViolation` for a while, since the network interfaces of
 //! just-deleted dependents (NAT gateways, Lambda functions) take time to go. Whether a
 //! subnet is "public", "private" or "isolated" is decided by its route table
-//! (`ec2.route-table` with `subnet-ids`), not here.
+//! (`ec2.route-table` with `subnet-ids`), not here. CreateSubnet carries the create
+//! token tag; `find` is DescribeSubnets by that tag.
 
 use std::sync::LazyLock;
 use std::time::Duration;

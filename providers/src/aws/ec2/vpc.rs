@@ -5,7 +5,8 @@
 //! settings, CreateTags / DeleteTags. Force-new: `cidr-block` (the primary range cannot
 //! change) and `instance-tenancy` (AWS only allows dedicated → default in place). AWS
 //! creates a main route table, a default security group and a default network ACL with
-//! the VPC; their ids are exported here, and they go away with it.
+//! the VPC; their ids are exported here, and they go away with it. CreateVpc carries
+//! the create token tag; `find` is DescribeVpcs by that tag.
 
 use std::sync::LazyLock;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! Amazon RDS: DB subnet groups and DB instances.
 //!
-//! Both types are named by their identifier (AWS lowercases it) and tagged through
+//! Both types are named by their identifier (AWS lowercases it), which is also how
+//! `find` knows what an interrupted create made, and tagged through
 //! their ARN (AddTagsToResource / RemoveTagsFromResource); the helpers here keep the
 //! tags of either type exactly as the spec writes them, AWS-managed `aws:` tags aside.
 

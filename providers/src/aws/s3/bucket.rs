@@ -5,8 +5,9 @@
 //! Maps to CreateBucket (with a LocationConstraint outside us-east-1) / HeadBucket /
 //! DeleteBucket plus PutBucketVersioning, PutBucketEncryption, PutPublicAccessBlock,
 //! PutBucketLifecycleConfiguration, PutBucketWebsite, PutBucketCors and PutBucketTagging
-//! (and their Get/Delete pairs). The id is the bucket name. Force-new: `bucket` (a
-//! bucket cannot be renamed).
+//! (and their Get/Delete pairs). The id is the bucket name, which is also how `find`
+//! knows what an interrupted create made. Force-new: `bucket` (a bucket cannot be
+//! renamed).
 //!
 //! Read normalises every sub-configuration to the spec's shape: a getter answering
 //! `NoSuch...` means "not set" (never "gone": only HeadBucket decides that); versioning

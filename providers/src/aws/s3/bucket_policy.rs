@@ -2,7 +2,8 @@
 //! document (`policy`) or as `statement` blocks that strata renders to the same JSON.
 //!
 //! Maps to PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy. A bucket has a single
-//! policy, so this resource owns it whole; its id is the bucket name. Force-new:
+//! policy, so this resource owns it whole; its id is the bucket name (`find` reads the
+//! policy of the desired bucket). Force-new:
 //! `bucket`. Read compares documents semantically, never as text: both sides are parsed
 //! and put in a canonical form (object keys sorted, a one-element list equal to its
 //! single value, string lists as sets, `Principal: "*"` equal to `{"AWS": "*"}`). When

@@ -3,7 +3,8 @@
 //! naming a directory: every file under it, each under the key prefix `key`).
 //!
 //! Maps to PutObject / HeadObject / GetObjectTagging / DeleteObject (ListObjectsV2 for
-//! folders). The id is `BUCKET/KEY`. Force-new: `bucket`, `key`. Every other change is
+//! folders). The id is `BUCKET/KEY` (`find` reads what is there). Force-new: `bucket`,
+//! `key`. Every other change is
 //! an in-place update: a new PutObject (a new version when the bucket is versioned).
 //! `source` is a path relative to the spec folder. The content type, when not written,
 //! comes from the key's (for a folder: each file's) extension.
