@@ -20,7 +20,7 @@ use aws_sdk_ec2::types::Filter;
 use strata_engine::Value;
 use strata_engine::plan::Action;
 use strata_engine::provider::{Attrs, CreateToken, Observed};
-use strata_engine::state::{PendingCreate, StateSink, StoredValue};
+use strata_engine::state::{PendingCreate, StoredValue};
 use support::{Env, run};
 
 /// How `find` recognises what a create made.
@@ -319,7 +319,7 @@ fn every_type_finds_what_a_create_with_its_token_made() {
         let mut state = env.state();
         assert!(state.resources.is_empty(), "destroyed: {state:?}");
         state.pending = pending;
-        StateSink::save(&env.store(), &mut state).unwrap();
+        env.store().write(&mut state).unwrap();
         let plan = env.plan().await;
         for r in &recorded {
             let recovered = plan
