@@ -152,6 +152,8 @@ impl Work {
             .arg(&self.dir)
             .args(["--env", ENVIRONMENT])
             .env("NO_COLOR", "1")
+            // Wide enough that no message is wrapped: the checks look for ids in it.
+            .env("COLUMNS", "1000")
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ACCESS_KEY_ID");
         command
