@@ -7,6 +7,7 @@
 pub mod check;
 pub mod expr;
 pub mod fmt;
+pub mod limits;
 pub mod model;
 pub mod project;
 pub mod raw;

@@ -10,6 +10,7 @@ use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::source::{FileId, Span, Spanned};
+use crate::spec::limits;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
@@ -76,12 +77,31 @@ impl Node {
     }
 }
 
-/// Parses one file. Syntax errors become `spec::syntax` diagnostics; on error no nodes
-/// are returned.
+/// Parses one file. Syntax errors become `spec::syntax` diagnostics, a text beyond the
+/// limits of `limits` one diagnostic of its own; on error no nodes are returned.
 pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<Vec<Node>> {
-    match KdlDocument::parse_v2(text) {
-        Ok(doc) => Some(document(file, &doc)),
-        Err(err) => {
+    match parse_kdl(text, |doc| document(file, doc)) {
+        Ok(nodes) => Some(nodes),
+        Err(ParseError::Limit(v)) => {
+            diagnostics.push(
+                Diagnostic::error(v.code, v.message)
+                    .label(Span::new(file, v.start, v.end), v.label)
+                    .help(v.help),
+            );
+            None
+        }
+        Err(ParseError::Thread(e)) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    "spec::parser_thread",
+                    format!("cannot start a thread to parse the file: {e}"),
+                )
+                .label(Span::new(file, 0, 0), "this file")
+                .help("the system refused the thread its stack; free some memory and run the command again"),
+            );
+            None
+        }
+        Err(ParseError::Syntax(err)) => {
             for d in err.diagnostics {
                 let message = d
                     .message
@@ -100,6 +120,77 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<
             None
         }
     }
+}
+
+/// Why a text could not be parsed.
+#[derive(Debug)]
+pub enum ParseError {
+    /// The text is beyond the limits (`limits::scan`); the parser did not run.
+    Limit(limits::Violation),
+    /// The text is not valid KDL.
+    Syntax(kdl::KdlError),
+    /// The parser thread could not be started.
+    Thread(std::io::Error),
+}
+
+/// Parses KDL text within the limits of `limits`, on a thread whose stack is sized for
+/// the text, and hands the document to `with` on that thread (the document is dropped
+/// there too: dropping it is recursive). Every KDL parse of spec text goes through here.
+/// A panic in the parser or in `with` is resumed on the calling thread.
+pub fn parse_kdl<T: Send>(
+    text: &str,
+    with: impl FnOnce(&KdlDocument) -> T + Send,
+) -> Result<T, ParseError> {
+    limits::scan(text).map_err(ParseError::Limit)?;
+    std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new()
+            .name("kdl-parser".into())
+            .stack_size(limits::parse_stack_size(text.len()))
+            .spawn_scoped(scope, || {
+                let doc = KdlDocument::parse_v2(text).map_err(ParseError::Syntax)?;
+                if let Some(span) = too_deep(&doc) {
+                    // The scan is meant to have refused this text already.
+                    if cfg!(debug_assertions) {
+                        panic!(
+                            "limits::scan let through blocks nested deeper than {}",
+                            limits::MAX_DEPTH
+                        );
+                    }
+                    return Err(ParseError::Limit(limits::Violation {
+                        code: "spec::too_deep",
+                        message: format!(
+                            "blocks nested more than {} levels deep",
+                            limits::MAX_DEPTH
+                        ),
+                        start: span.offset(),
+                        end: span.offset() + span.len(),
+                        label: "this block is too deep".into(),
+                        help:
+                            "a spec nests a few levels (stack, resource, block); flatten the blocks"
+                                .into(),
+                    }));
+                }
+                Ok(with(&doc))
+            })
+            .map_err(ParseError::Thread)?;
+        parser
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The first node nested deeper than `MAX_DEPTH` blocks, if any (iterative).
+fn too_deep(doc: &KdlDocument) -> Option<miette::SourceSpan> {
+    let mut stack: Vec<(&KdlNode, usize)> = doc.nodes().iter().map(|n| (n, 1)).collect();
+    while let Some((node, depth)) = stack.pop() {
+        if let Some(children) = node.children() {
+            if depth > limits::MAX_DEPTH {
+                return Some(node.span());
+            }
+            stack.extend(children.nodes().iter().map(|n| (n, depth + 1)));
+        }
+    }
+    None
 }
 
 fn lowercase_first(s: &str) -> String {
