@@ -18,4 +18,4 @@ pub use expr::{Expr, Part, Ref, ResourceId};
 pub use model::{
     Address, Environment, Lifecycle, Output, Resource, Spec, Stack, StateBackend, Variable,
 };
-pub use project::{Mode, Project, load};
+pub use project::{Mode, Project, SpecFile, load, load_files};
