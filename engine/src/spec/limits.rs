@@ -65,11 +65,14 @@ pub fn scan(text: &str) -> Result<(), Violation> {
     if text.len() > MAX_FILE_BYTES {
         return Err(too_large(text.len()));
     }
+    check_characters(text)?;
     let b = text.as_bytes();
     let mut i = 0;
     let mut depth = 0usize;
-    // Slashdashes since the last token that was not whitespace, a comment or one.
+    // Slashdashes since the last token that was not whitespace, a comment or one, and
+    // where the first of them is.
     let mut chain = 0usize;
+    let mut chain_start = 0usize;
     while i < b.len() {
         match b[i] {
             b'"' => {
@@ -93,14 +96,17 @@ pub fn scan(text: &str) -> Result<(), Violation> {
             }
             b'/' if b.get(i + 1) == Some(&b'*') => i = skip_block_comment(b, i)?,
             b'/' if b.get(i + 1) == Some(&b'-') => {
+                if chain == 0 {
+                    chain_start = i;
+                }
                 chain += 1;
                 if chain > MAX_DEPTH {
                     return Err(Violation {
                         code: "spec::too_deep",
                         message: format!("more than {MAX_DEPTH} slashdashes (`/-`) in a row"),
-                        start: i,
-                        end: i + 2,
-                        label: format!("slashdash number {chain} of the chain"),
+                        start: chain_start,
+                        end: chain_start + 2,
+                        label: "the chain starts here".into(),
                         help: "one `/-` comments out the node, value or block after it; remove \
                                the repeated ones"
                             .into(),
@@ -134,10 +140,116 @@ pub fn scan(text: &str) -> Result<(), Violation> {
             // do the bytes of non-ASCII characters (some are KDL whitespace).
             b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b'\\' | 0x80.. => i += 1,
             _ => {
+                let end = word_end(b, i);
+                check_integer(&text[i..end], i)?;
                 chain = 0;
-                i += 1;
+                i = end;
             }
         }
+    }
+    Ok(())
+}
+
+/// The end of the bare word (identifier, number, keyword) starting at `i`.
+fn word_end(b: &[u8], i: usize) -> usize {
+    let is_delimiter = |c: u8| {
+        c.is_ascii_whitespace()
+            || matches!(
+                c,
+                b'{' | b'}' | b'(' | b')' | b';' | b'=' | b'[' | b']' | b'"' | b'\\' | b'/' | b'#'
+            )
+            || c >= 0x80
+    };
+    if is_delimiter(b[i]) {
+        return i + 1;
+    }
+    i + 1 + b[i + 1..].iter().take_while(|&&c| !is_delimiter(c)).count()
+}
+
+/// Refuses an integer literal too large for the parser (128 bits), which would
+/// otherwise be reported as a cascade of unrelated syntax errors.
+fn check_integer(word: &str, at: usize) -> Result<(), Violation> {
+    let unsigned = word.strip_prefix(['+', '-']).unwrap_or(word);
+    if !unsigned.starts_with(|c: char| c.is_ascii_digit()) {
+        return Ok(());
+    }
+    let (radix, digits) = match unsigned.get(..2) {
+        Some("0x") => (16, &unsigned[2..]),
+        Some("0o") => (8, &unsigned[2..]),
+        Some("0b") => (2, &unsigned[2..]),
+        _ => (10, unsigned),
+    };
+    let digits: String = digits.chars().filter(|&c| c != '_').collect();
+    let is_integer = !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
+    if is_integer && u128::from_str_radix(&digits, radix).map_or(true, |n| n > i128::MAX as u128) {
+        return Err(Violation {
+            code: "spec::invalid_value",
+            message: "integer out of range".into(),
+            start: at,
+            end: at + word.len(),
+            label: "does not fit in 64 bits".into(),
+            help: "use a smaller number, or quote it if it is an identifier (\"12345...\")".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses the characters KDL does not allow anywhere, strings included: control
+/// characters, bidirectional controls (they make text display otherwise than it reads)
+/// and a byte order mark anywhere but at the start.
+fn check_characters(text: &str) -> Result<(), Violation> {
+    let found = |at: usize, c: char, what: &str, help: &str| Violation {
+        code: "spec::invalid_character",
+        message: format!("the file holds {what} (U+{:04X})", c as u32),
+        start: at,
+        end: at + c.len_utf8(),
+        label: "here".into(),
+        help: help.into(),
+    };
+    let bytes = text.as_bytes();
+    // Only bytes below 0x20, 0x7F and the non-ASCII characters can be refused.
+    let suspicious = |b: &u8| *b < 0x20 || *b >= 0x7F;
+    let mut i = 0;
+    while let Some(p) = bytes[i..].iter().position(suspicious) {
+        let at = i + p;
+        let c = text[at..].chars().next().unwrap_or_default();
+        match c {
+            '\t' | '\n' | '\r' | '\x0b' | '\x0c' => {}
+            '\0' => {
+                return Err(found(
+                    at,
+                    c,
+                    "a NUL character",
+                    "spec files are text: remove the NUL bytes (a binary or UTF-16 file saved as .kdl has many)",
+                ));
+            }
+            '\x01'..='\x1f' | '\x7f' => {
+                return Err(found(
+                    at,
+                    c,
+                    "a control character",
+                    "KDL allows no control characters, even in strings: remove it, or write it as an escape such as \"\\u{1b}\"",
+                ));
+            }
+            '\u{200E}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+                return Err(found(
+                    at,
+                    c,
+                    "a bidirectional control character",
+                    "these make text display otherwise than it reads: remove it, or write it as an escape such as \"\\u{202e}\"",
+                ));
+            }
+            '\u{FEFF}' if at > 0 => {
+                return Err(found(
+                    at,
+                    c,
+                    "a byte order mark",
+                    "a byte order mark may only start a file: remove this one",
+                ));
+            }
+            _ => {}
+        }
+        i = at + c.len_utf8().max(1);
     }
     Ok(())
 }
@@ -197,9 +309,9 @@ fn skip_block_comment(b: &[u8], open: usize) -> Result<usize, Violation> {
                 return Err(Violation {
                     code: "spec::too_deep",
                     message: format!("block comments nested more than {MAX_DEPTH} levels deep"),
-                    start: j,
-                    end: j + 2,
-                    label: format!("comment level {depth} opens here"),
+                    start: open,
+                    end: open + 2,
+                    label: format!("this comment has a comment nested {depth} levels deep"),
                     help: "each `/*` inside a block comment opens another one that needs its \
                            own `*/`; use `//` line comments instead"
                         .into(),
@@ -271,6 +383,38 @@ mod tests {
         assert_eq!(code(&chain(MAX_DEPTH + 1)), Some("spec::too_deep"));
         // Slashdashes each followed by something are not a chain.
         assert_eq!(code(&"a /-b ".repeat(1000)), None);
+    }
+
+    #[test]
+    fn integers_beyond_128_bits_are_refused() {
+        for ok in [
+            "a 1",
+            "a -170141183460469231731687303715884105727",
+            "a 0xff_ff",
+            "a 1e999",
+            "a x99999999999999999999999999999999999999999",
+            "a \"99999999999999999999999999999999999999999\"",
+        ] {
+            assert_eq!(code(ok), None, "{ok}");
+        }
+        for bad in [
+            "a 170141183460469231731687303715884105728",
+            "a k=-99999999999999999999999999999999999999999",
+            "a 0x1_0000_0000_0000_0000_0000_0000_0000_0000",
+            "a (t)0b1111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111",
+        ] {
+            assert_eq!(code(bad), Some("spec::invalid_value"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn characters_kdl_forbids_are_refused_where_they_are() {
+        let v = scan("a \"b\0\"").unwrap_err();
+        assert_eq!((v.code, v.start, v.end), ("spec::invalid_character", 4, 5));
+        assert_eq!(code("a \"\u{202e}\""), Some("spec::invalid_character"));
+        assert_eq!(code("a \u{7f}"), Some("spec::invalid_character"));
+        assert_eq!(code("a b\u{feff}"), Some("spec::invalid_character"));
+        assert_eq!(code("\u{feff}a \"é\t\r\n\""), None);
     }
 
     #[test]
