@@ -102,25 +102,93 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<
             None
         }
         Err(ParseError::Syntax(err)) => {
-            for d in err.diagnostics {
-                let message = d
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| "invalid KDL".to_owned());
-                let label = d.label.clone().unwrap_or_else(|| "here".to_owned());
-                let mut diag = Diagnostic::error("spec::syntax", lowercase_first(&message))
-                    .label(Span::from_miette(file, d.span), lowercase_first(&label));
-                diag = diag.help(d.help.clone().unwrap_or_else(|| {
-                    "spec files are KDL v2: https://kdl.dev (strings with spaces or that start \
-                     with a digit need quotes; booleans are #true and #false)"
-                        .to_owned()
-                }));
+            let errors = syntax_errors(file, text, err);
+            let total = errors.len();
+            for (i, diag) in errors.into_iter().enumerate() {
+                if i == MAX_SYNTAX_ERRORS {
+                    let at = diag.primary_span().unwrap_or(Span::new(file, 0, 0));
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "spec::too_many_errors",
+                            format!("{} more syntax errors in this file", total - i),
+                        )
+                        .label(at, "the next one is here")
+                        .help("fix the errors above first: one mistake (a missing quote or brace) often causes many"),
+                    );
+                    break;
+                }
                 diagnostics.push(diag);
             }
             None
         }
     }
 }
+
+/// The parser's errors as diagnostics, reworded where its message says little: a block
+/// never closed is reported once (the parser reports it twice), a stray `}` and a
+/// string cut short by the end of the file say so.
+fn syntax_errors(file: FileId, text: &str, err: kdl::KdlError) -> Vec<Diagnostic> {
+    const DEFAULT_HELP: &str = "spec files are KDL v2: https://kdl.dev (strings with spaces or \
+        that start with a digit need quotes; booleans are #true and #false)";
+    let unclosed_ends: Vec<usize> = err
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.as_deref() == Some("No closing '}' for child block"))
+        .map(|d| d.span.offset() + d.span.len())
+        .collect();
+    let mut out = Vec::new();
+    for d in err.diagnostics {
+        let span = Span::from_miette(file, d.span);
+        let at = text.get(d.span.offset()..).unwrap_or("");
+        let message = d.message.as_deref().unwrap_or("invalid KDL");
+        let (message, label, help) = match message {
+            "No closing '}' for child block" => (
+                "block is never closed".to_owned(),
+                "this `{` has no matching `}`".to_owned(),
+                "add the missing `}`: blocks close in the reverse order they open".to_owned(),
+            ),
+            // The same unclosed block, reported again over its contents.
+            "Closing '}' was not found after nodes" if unclosed_ends.contains(&d.span.offset()) => {
+                continue;
+            }
+            "Expected end of document" if at.starts_with('}') => (
+                "unexpected `}`".to_owned(),
+                "no open block to close here".to_owned(),
+                "remove it, or look above for a block closed too early".to_owned(),
+            ),
+            "Expected end of document" => (
+                "expected the end of a node".to_owned(),
+                "cannot be read from here on".to_owned(),
+                DEFAULT_HELP.to_owned(),
+            ),
+            "Expected quoted string" if at.starts_with('"') && !at[1..].contains('"') => (
+                "string is never closed".to_owned(),
+                "this string has no closing `\"`".to_owned(),
+                "add the closing `\"`".to_owned(),
+            ),
+            "Unexpected newline in single-line quoted string" => (
+                "string is not closed on its line".to_owned(),
+                "this string has no closing `\"` before the end of the line".to_owned(),
+                d.help.clone().unwrap_or_else(|| DEFAULT_HELP.to_owned()),
+            ),
+            message => (
+                lowercase_first(message),
+                lowercase_first(d.label.as_deref().unwrap_or("here")),
+                d.help.clone().unwrap_or_else(|| DEFAULT_HELP.to_owned()),
+            ),
+        };
+        out.push(
+            Diagnostic::error("spec::syntax", message)
+                .label(span, label)
+                .help(help),
+        );
+    }
+    out
+}
+
+/// Syntax errors reported per file; the rest are counted. Garbage (a binary or a JSON
+/// file saved as `.kdl`) makes the parser report an error every few bytes.
+pub const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// Why a text could not be parsed.
 #[derive(Debug)]
