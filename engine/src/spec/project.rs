@@ -204,7 +204,7 @@ fn load_sources(
         .map(|f| (false, f))
         .chain(envs.into_iter().map(|f| (true, f)))
     {
-        let (text, problem) = source_text(file.bytes);
+        let (text, problem) = source_text(&file.path, file.bytes);
         let id = sources.add(file.path.display().to_string(), &file.path, text);
         match problem {
             Some(problem) => diags.push(problem(id)),
@@ -246,17 +246,18 @@ type FileProblem = Box<dyn FnOnce(FileId) -> Diagnostic>;
 /// The text of a file, or what is wrong with its bytes: more than `MAX_FILE_BYTES`
 /// (the text is then empty), or not UTF-8 (the text is then the bytes with each
 /// invalid sequence replaced by U+FFFD, so that the diagnostic can show where).
-fn source_text(bytes: Vec<u8>) -> (String, Option<FileProblem>) {
+fn source_text(path: &Path, bytes: Vec<u8>) -> (String, Option<FileProblem>) {
     if bytes.len() > limits::MAX_FILE_BYTES {
+        // About the file, not a place in it: no label, the message names it.
         let message = format!(
-            "spec file is more than the limit of {} bytes (1 MiB)",
+            "{} is larger than the limit of {} bytes (1 MiB) for a spec file",
+            path.display(),
             limits::MAX_FILE_BYTES
         );
         return (
             String::new(),
-            Some(Box::new(move |id| {
+            Some(Box::new(move |_| {
                 Diagnostic::error("spec::file_too_large", message)
-                    .label(Span::new(id, 0, 0), "this file")
                     .help("split the stacks over several files: every `*.kdl` at the top of the spec folder is read")
             })),
         );
@@ -275,6 +276,12 @@ fn source_text(bytes: Vec<u8>) -> (String, Option<FileProblem>) {
                 .iter()
                 .map(|b| format!("0x{b:02X}"))
                 .collect();
+            let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+            let help = if utf16 {
+                "the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"
+            } else {
+                "spec files are UTF-8 text: save the file as UTF-8 (an editor's \"encoding\" setting)"
+            };
             let text = String::from_utf8_lossy(&bytes).into_owned();
             // The lossy text is the same up to the first invalid sequence, which it
             // replaces with one U+FFFD (3 bytes).
@@ -282,9 +289,13 @@ fn source_text(bytes: Vec<u8>) -> (String, Option<FileProblem>) {
                 Diagnostic::error("spec::invalid_utf8", "spec file is not valid UTF-8 text")
                     .label(
                         Span::new(id, valid, valid + '\u{FFFD}'.len_utf8()),
-                        format!("invalid byte{} {}", if shown.len() > 1 { "s" } else { "" }, shown.join(" ")),
+                        format!(
+                            "invalid byte{} {}",
+                            if shown.len() > 1 { "s" } else { "" },
+                            shown.join(" ")
+                        ),
                     )
-                    .help("spec files are UTF-8 text: save the file as UTF-8 (an editor's \"encoding\" setting)")
+                    .help(help)
             });
             (text, Some(problem))
         }
