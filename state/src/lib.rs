@@ -10,6 +10,7 @@
 pub mod edit;
 pub mod error;
 pub mod format;
+mod json_error;
 pub mod local;
 pub mod lock;
 pub mod planfile;
