@@ -136,11 +136,15 @@ pub fn scan(text: &str) -> Result<(), Violation> {
                 chain = 0;
                 i += 1;
             }
-            // Whitespace and line continuations do not end a chain of slashdashes; nor
-            // do the bytes of non-ASCII characters (some are KDL whitespace).
-            b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b'\\' | 0x80.. => i += 1,
+            // Whitespace and line continuations do not end a chain of slashdashes.
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b'\\' => i += 1,
             _ => {
-                let end = word_end(b, i);
+                let c = text[i..].chars().next().unwrap_or(' ');
+                if is_space(c) {
+                    i += c.len_utf8();
+                    continue;
+                }
+                let end = word_end(text, i);
                 check_integer(&text[i..end], i)?;
                 chain = 0;
                 i = end;
@@ -150,20 +154,33 @@ pub fn scan(text: &str) -> Result<(), Violation> {
     Ok(())
 }
 
-/// The end of the bare word (identifier, number, keyword) starting at `i`.
-fn word_end(b: &[u8], i: usize) -> usize {
-    let is_delimiter = |c: u8| {
+/// KDL's whitespace and newlines beyond ASCII.
+fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        '\u{85}' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
+}
+
+/// The end of the bare word (identifier, number, keyword) starting at `i`, or of the one
+/// punctuation character there.
+fn word_end(text: &str, i: usize) -> usize {
+    let is_delimiter = |c: char| {
         c.is_ascii_whitespace()
+            || is_space(c)
             || matches!(
                 c,
-                b'{' | b'}' | b'(' | b')' | b';' | b'=' | b'[' | b']' | b'"' | b'\\' | b'/' | b'#'
+                '{' | '}' | '(' | ')' | ';' | '=' | '[' | ']' | '"' | '\\' | '/' | '#'
             )
-            || c >= 0x80
     };
-    if is_delimiter(b[i]) {
-        return i + 1;
+    let mut chars = text[i..].char_indices();
+    match chars.next() {
+        Some((_, c)) if is_delimiter(c) => i + c.len_utf8(),
+        _ => chars
+            .find(|&(_, c)| is_delimiter(c))
+            .map_or(text.len(), |(j, _)| i + j),
     }
-    i + 1 + b[i + 1..].iter().take_while(|&&c| !is_delimiter(c)).count()
 }
 
 /// Refuses an integer literal too large for the parser (128 bits), which would
@@ -383,6 +400,12 @@ mod tests {
         assert_eq!(code(&chain(MAX_DEPTH + 1)), Some("spec::too_deep"));
         // Slashdashes each followed by something are not a chain.
         assert_eq!(code(&"a /-b ".repeat(1000)), None);
+        // Unicode whitespace between slashdashes is whitespace; other characters are not.
+        assert_eq!(
+            code(&format!("a {}b", "/-\u{3000}".repeat(MAX_DEPTH + 1))),
+            Some("spec::too_deep")
+        );
+        assert_eq!(code(&format!("a {}b", "/-é ".repeat(MAX_DEPTH + 1))), None);
     }
 
     #[test]
