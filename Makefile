@@ -5,7 +5,7 @@ VENV := .emulator/venv
 MOTO_STAMP := .emulator/moto-$(MOTO_VERSION).installed
 CARGO ?= cargo
 
-.PHONY: test demo emulator build lint bench-plan
+.PHONY: test demo emulator build lint bench-plan fuzz
 
 # The AWS emulator (moto server), pinned, in a local Python venv.
 $(MOTO_STAMP):
@@ -41,3 +41,9 @@ lint:
 # Planning at 1,000 and 10,000 resources: times and peak memory (release build).
 bench-plan:
 	$(CARGO) bench -p strata-engine --bench plan
+
+# Fuzzing: each target (spec folders, state and plan files) for FUZZ_SECONDS (default
+# 60), stable toolchain; installs cargo-fuzz on first use (scripts/fuzz.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)

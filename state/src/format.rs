@@ -18,6 +18,7 @@ use serde::de::IgnoredAny;
 pub use strata_engine::state::{FORMAT_VERSION, State};
 
 use crate::error::{Corrupt, Result, StateError};
+use crate::json_error::{self, offset_of};
 
 /// Above this size a corrupt file is reported without a rendered snippet of its text.
 const SNIPPET_LIMIT: usize = 4 << 20;
@@ -47,18 +48,28 @@ impl StateFile for State {
         let corrupt =
             |reason: String, at: Option<(usize, usize)>| corrupt_error(bytes, origin, reason, at);
         let from_json = |e: serde_json::Error| {
-            let location = format!(" at line {} column {}", e.line(), e.column());
-            let text = e.to_string();
-            let mut reason = text.strip_suffix(&location).unwrap_or(&text).to_owned();
-            let at = (e.line() > 0).then(|| (e.line(), e.column()));
-            if let Some((line, column)) = at
-                && let Some(bracket) = after_trailing_comma(bytes, line, column)
-            {
-                reason = format!("trailing comma before `{bracket}` (JSON allows none there)");
-            }
+            let (reason, at) = json_error::explain(bytes, &e);
             corrupt(reason, at)
         };
 
+        if let Err(e) = std::str::from_utf8(bytes) {
+            let offset = e.valid_up_to();
+            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = bytes[..offset]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            return Err(corrupt(
+                format!("the file is not UTF-8 text (byte 0x{:02X})", bytes[offset]),
+                Some((line, offset - line_start + 1)),
+            ));
+        }
+        if bytes.starts_with(b"\xEF\xBB\xBF") {
+            return Err(corrupt(
+                "the file starts with a byte order mark (U+FEFF), which JSON does not allow".into(),
+                Some((1, 1)),
+            ));
+        }
         let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
             return Err(corrupt("the file is empty".into(), None));
         };
@@ -171,9 +182,12 @@ fn corrupt_error(
         bytes.starts_with(b"<<<<<<< ") || bytes.windows(9).any(|w| w == b"\n<<<<<<< ");
     let (source, span) = match at {
         Some((line, column)) if bytes.len() <= SNIPPET_LIMIT => {
+            // Lossy: the same as the bytes up to the first invalid sequence, which is as
+            // far as an error position can be (invalid UTF-8 is refused there).
             let text = String::from_utf8_lossy(bytes).into_owned();
             let offset = offset_of(&text, line, column);
-            let len = usize::from(offset < text.len());
+            // The whole character there, never a part of one.
+            let len = text[offset..].chars().next().map_or(0, char::len_utf8);
             (
                 Some(miette::NamedSource::new(origin.display().to_string(), text)),
                 Some(miette::SourceSpan::from((offset, len))),
@@ -226,41 +240,4 @@ pub(crate) fn corrupt_journal(
         source,
         span,
     }))
-}
-
-/// The closing bracket at (line, column) when the previous non-blank character is a
-/// comma: serde_json reports some of those as "key must be a string".
-fn after_trailing_comma(bytes: &[u8], line: usize, column: usize) -> Option<char> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let offset = offset_of(text, line, column);
-    let bracket = text[offset..]
-        .chars()
-        .next()
-        .filter(|c| matches!(c, '}' | ']'))?;
-    let before = text[..offset].trim_end();
-    before.ends_with(',').then_some(bracket)
-}
-
-/// Byte offset of a 1-based line and column as serde_json counts them (column 0 is the
-/// newline ending the previous line), clamped to the text.
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (line_start + column.saturating_sub(1)).min(text.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets_follow_serde_json_lines_and_columns() {
-        let text = "{\n  \"a\": x\n}\n";
-        assert_eq!(&text[offset_of(text, 2, 8)..offset_of(text, 2, 8) + 1], "x");
-        assert_eq!(offset_of(text, 1, 1), 0);
-        assert_eq!(offset_of(text, 99, 99), text.len());
-    }
 }

@@ -13,6 +13,7 @@ pub mod edit;
 pub mod error;
 pub mod format;
 mod journal;
+mod json_error;
 pub mod local;
 pub mod lock;
 pub mod planfile;

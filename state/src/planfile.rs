@@ -119,18 +119,7 @@ pub fn write(path: &Path, plan: &PlanFile) -> Result<()> {
         let file = create_private(&tmp)
             .map_err(|e| StateError::io("create the temporary plan file", &tmp, e))?;
         let mut w = BufWriter::with_capacity(1 << 16, file);
-        let encoded = Encoded {
-            kind: PLAN_KIND,
-            format_version: plan.format_version,
-            strata_version: &plan.strata_version,
-            spec_dir: &plan.spec_dir,
-            environment: &plan.environment,
-            created_at: &plan.created_at,
-            plan: &plan.plan,
-        };
-        let written = serde_json::to_writer_pretty(&mut w, &encoded)
-            .map_err(io::Error::from)
-            .and_then(|()| w.write_all(b"\n"))
+        let written = encode(plan, &mut w)
             .and_then(|()| w.into_inner().map_err(io::IntoInnerError::into_error));
         let file = written.map_err(|e| StateError::io("write the temporary plan file", &tmp, e))?;
         file.sync_all()
@@ -146,6 +135,22 @@ pub fn write(path: &Path, plan: &PlanFile) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Write the document of `plan` (pretty JSON, marker first, final newline) into `w`,
+/// which should be buffered. What `write` puts in the file, and `decode` reads back.
+pub fn encode<W: Write>(plan: &PlanFile, mut w: W) -> io::Result<()> {
+    let encoded = Encoded {
+        kind: PLAN_KIND,
+        format_version: plan.format_version,
+        strata_version: &plan.strata_version,
+        spec_dir: &plan.spec_dir,
+        environment: &plan.environment,
+        created_at: &plan.created_at,
+        plan: &plan.plan,
+    };
+    serde_json::to_writer_pretty(&mut w, &encoded)?;
+    w.write_all(b"\n")
 }
 
 /// Read the plan file at `path`; see the module invariants for what is refused.
@@ -169,9 +174,14 @@ pub fn decode(bytes: &[u8], origin: &Path) -> Result<PlanFile> {
     };
     // What strata writes starts with the marker: a plan cut short is a damaged plan,
     // anything else that is not JSON is not a plan at all.
+    // A damaged plan says where, in the words of the document (see `json_error`).
+    let explained = |e: serde_json::Error| match crate::json_error::explain(bytes, &e) {
+        (reason, Some((line, column))) => format!("{reason} (line {line}, column {column})"),
+        (reason, None) => reason,
+    };
     let not_json = |e: serde_json::Error| {
         if starts_like_a_plan(bytes) {
-            corrupt(e.to_string())
+            corrupt(explained(e))
         } else {
             not_a_plan(format!("it is not JSON ({e})"))
         }
@@ -221,7 +231,7 @@ pub fn decode(bytes: &[u8], origin: &Path) -> Result<PlanFile> {
             supported: PLAN_FORMAT_VERSION,
         });
     }
-    let decoded: Decoded = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    let decoded: Decoded = serde_json::from_slice(bytes).map_err(|e| corrupt(explained(e)))?;
     if !decoded.spec_dir.is_absolute() {
         return Err(corrupt(format!(
             "`spec_dir` must be an absolute path, found {:?}",

@@ -1,6 +1,8 @@
 //! Data-driven: every file in tests/fixtures/ is loaded, then overwritten, as the state of
 //! environment "dev"; fixtures/cases.txt says what must happen. A refused file must be
-//! left exactly as it was, and nothing may be created next to it.
+//! left exactly as it was, and nothing may be created next to it. What a user reads for
+//! each file — the diagnostic as the CLI renders it — is snapshotted in
+//! tests/snapshots/<file>.txt (`STRATA_BLESS=1` rewrites them).
 
 mod common;
 
@@ -20,6 +22,10 @@ struct Case {
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn snapshots() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
 }
 
 fn cases() -> Vec<Case> {
@@ -173,5 +179,50 @@ fn a_corrupt_file_with_a_backup_says_so() {
         err.help_text().contains("dev.state.json.backup"),
         "{}",
         text(&err)
+    );
+}
+
+/// The diagnostic of a refused file as the CLI prints it (no colour, 100 columns), the
+/// temporary folder shown as `<dir>`; "ok" and the serial for a file that loads.
+fn rendered(case: &Case) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = install(case, dir.path());
+    let text = match store.load() {
+        Ok(Some(state)) => format!("ok: serial {}\n", state.serial),
+        Ok(None) => "no state\n".to_owned(),
+        Err(e) => strata_engine::diag::render_report(&e, false, 100),
+    };
+    text.replace(&format!("{}/", dir.path().display()), "<dir>/")
+}
+
+#[test]
+fn diagnostics_match_their_snapshots() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let expected = snapshots().join(format!("{}.txt", case.file));
+        if let Err(e) = strata_testkit::snapshot::check_file(&expected, &rendered(&case)) {
+            failures.push(format!(
+                "{}: {}",
+                case.file,
+                e.message().unwrap_or("differs")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_snapshot_has_a_fixture() {
+    let listed: BTreeSet<String> = cases()
+        .into_iter()
+        .map(|c| format!("{}.txt", c.file))
+        .collect();
+    let present: BTreeSet<String> = fs::read_dir(snapshots())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        listed, present,
+        "tests/snapshots/ and tests/fixtures/cases.txt"
     );
 }

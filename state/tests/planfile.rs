@@ -303,7 +303,10 @@ fn damaged_plans_are_refused() {
         json.to_string()
     };
     let cases: Vec<(String, &str)> = vec![
-        (pretty[..pretty.len() / 2].to_owned(), "EOF while parsing"),
+        (
+            pretty[..pretty.len() / 2].to_owned(),
+            "it was cut short (line ",
+        ),
         (
             edit(&|m| {
                 m.insert("extra".into(), 1.into());

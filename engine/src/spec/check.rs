@@ -1549,7 +1549,17 @@ impl<'a> Checker<'a> {
                     None
                 }
             },
-            (Literal::Float(f), Type::Number | Type::Any) => Some(Expr::Value(Value::Float(*f))),
+            (Literal::Float(f), Type::Number | Type::Any) if f.is_finite() => {
+                Some(Expr::Value(Value::Float(*f)))
+            }
+            (Literal::Float(_), Type::Number | Type::Any) => {
+                self.diags.push(
+                    Diagnostic::error("spec::invalid_value", "number is infinite or not a number")
+                        .label(e.value_span, "not a finite number")
+                        .help("state files and cloud APIs hold finite numbers only (JSON has no infinity or NaN)"),
+                );
+                None
+            }
             // Numbers where a string is expected keep their written form: `engine-version 13.7`.
             (Literal::Int(_) | Literal::Float(_), Type::String) => Some(Expr::Value(
                 Value::String(self.project.sources.text(e.value_span).to_owned()),

@@ -12,7 +12,7 @@
 //! file means: the result is parsed again and compared with the original, node for
 //! node, before anything is returned.
 
-use kdl::KdlDocument;
+use crate::spec::raw::{ParseError, parse_kdl};
 
 const INDENT: &str = "    ";
 
@@ -31,22 +31,25 @@ enum Tok<'a> {
     Cont(Option<&'a str>),
 }
 
-/// Formats one file; `Err` when the text is not valid KDL (nothing to rewrite then).
-pub fn format(text: &str) -> Result<String, kdl::KdlError> {
-    let original = KdlDocument::parse_v2(text)?;
+/// Formats one file; `Err` when the text is not valid KDL or is beyond the limits of
+/// `limits` (nothing to rewrite then).
+pub fn format(text: &str) -> Result<String, ParseError> {
+    let original = meaning(text)?;
     let formatted = print(&lex(text));
     // The formatter must never change meaning; if it ever did, keep the file as it is.
-    match KdlDocument::parse_v2(&formatted) {
-        Ok(doc) if same_meaning(&original, &doc) => Ok(formatted),
+    match meaning(&formatted) {
+        Ok(m) if m == original => Ok(formatted),
         _ => Ok(text.to_owned()),
     }
 }
 
-fn same_meaning(a: &KdlDocument, b: &KdlDocument) -> bool {
-    let (mut a, mut b) = (a.clone(), b.clone());
-    a.clear_format_recursive();
-    b.clear_format_recursive();
-    a.to_string() == b.to_string()
+/// The document without its formatting: equal for two texts that mean the same.
+fn meaning(text: &str) -> Result<String, ParseError> {
+    parse_kdl(text, |doc| {
+        let mut doc = doc.clone();
+        doc.clear_format_recursive();
+        doc.to_string()
+    })
 }
 
 /// Splits source text into tokens, each with whether whitespace came before it.

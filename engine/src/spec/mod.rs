@@ -7,6 +7,7 @@
 pub mod check;
 pub mod expr;
 pub mod fmt;
+pub mod limits;
 pub mod model;
 pub mod project;
 pub mod raw;
@@ -17,4 +18,4 @@ pub use expr::{Expr, Part, Ref, ResourceId};
 pub use model::{
     Address, Environment, Lifecycle, Output, Resource, Spec, Stack, StateBackend, Variable,
 };
-pub use project::{Mode, Project, load};
+pub use project::{Mode, Project, SpecFile, load, load_files};

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics, Failure};
 use crate::source::{FileId, Sources, Span, Spanned};
+use crate::spec::limits;
 use crate::spec::raw::{self, Entry, Literal, Node};
 use crate::suggest::did_you_mean;
 
@@ -100,11 +101,22 @@ pub fn spec_files(dir: &Path) -> std::io::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     Ok((top, envs))
 }
 
+/// One spec file as `load_files` takes it: where it is (shown in diagnostics; an
+/// environment file is named after its environment) and its bytes.
+#[derive(Debug, Clone)]
+pub struct SpecFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
 /// Reads and parses a spec folder. Fails on unreadable folders and syntax errors; other
 /// problems are kept in `Project::diagnostics` for `check` to report with its own.
 pub fn load(dir: &Path) -> Result<Project, Failure> {
-    let mut sources = Sources::new();
     let mut diags = Diagnostics::new();
+    let failure = |diags| Failure {
+        sources: Arc::new(Sources::new()),
+        diagnostics: diags,
+    };
     let (top, envs) = match spec_files(dir) {
         Ok(files) => files,
         Err(e) => {
@@ -115,40 +127,88 @@ pub fn load(dir: &Path) -> Result<Project, Failure> {
                 )
                 .help("pass the folder that holds the stack files (for example `specs/digidex`)"),
             );
-            return Err(Failure {
-                sources: Arc::new(sources),
-                diagnostics: diags,
-            });
+            return Err(failure(diags));
         }
     };
     if top.is_empty() {
-        diags.push(
-            Diagnostic::error(
-                "spec::no_files",
-                format!("no .kdl files in {}", dir.display()),
-            )
-            .help("a spec folder holds stack files (`*.kdl`) and env/<name>.kdl environment files"),
-        );
-        return Err(Failure {
-            sources: Arc::new(sources),
-            diagnostics: diags,
-        });
+        diags.push(no_files(dir));
+        return Err(failure(diags));
     }
+    let mut read = |paths: Vec<PathBuf>| -> Vec<SpecFile> {
+        paths
+            .into_iter()
+            .filter_map(|path| match read_spec_file(&path) {
+                Ok(bytes) => Some(SpecFile { path, bytes }),
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "spec::io",
+                            format!("cannot read {}: {e}", path.display()),
+                        )
+                        .help("check that the file exists and that you may read it"),
+                    );
+                    None
+                }
+            })
+            .collect()
+    };
+    let (top, envs) = (read(top), read(envs));
+    load_sources(dir, top, envs, diags)
+}
+
+/// Reads at most one byte more than a spec file may hold, so that a huge file is
+/// refused without being read whole.
+fn read_spec_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limits::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Loads a project from files in memory, as `load` does from the folder `root` (which
+/// is only recorded, never read): `top` are the stack files, `envs` the environment
+/// files (`env/<name>.kdl`). Each list is sorted by path first.
+pub fn load_files(
+    root: &Path,
+    top: Vec<SpecFile>,
+    envs: Vec<SpecFile>,
+) -> Result<Project, Failure> {
+    load_sources(root, top, envs, Diagnostics::new())
+}
+
+fn no_files(dir: &Path) -> Diagnostic {
+    Diagnostic::error(
+        "spec::no_files",
+        format!("no .kdl files in {}", dir.display()),
+    )
+    .help("a spec folder holds stack files (`*.kdl`) and env/<name>.kdl environment files")
+}
+
+fn load_sources(
+    root: &Path,
+    mut top: Vec<SpecFile>,
+    mut envs: Vec<SpecFile>,
+    mut diags: Diagnostics,
+) -> Result<Project, Failure> {
+    let mut sources = Sources::new();
+    if top.is_empty() && !diags.has_errors() {
+        diags.push(no_files(root));
+    }
+    top.sort_by(|a, b| a.path.cmp(&b.path));
+    envs.sort_by(|a, b| a.path.cmp(&b.path));
     let mut files = Vec::new();
-    for (is_env, path) in top
-        .iter()
-        .map(|p| (false, p))
-        .chain(envs.iter().map(|p| (true, p)))
+    for (is_env, file) in top
+        .into_iter()
+        .map(|f| (false, f))
+        .chain(envs.into_iter().map(|f| (true, f)))
     {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let id = sources.add(path.display().to_string(), path, text);
-                files.push((is_env, id));
-            }
-            Err(e) => diags.push(Diagnostic::error(
-                "spec::io",
-                format!("cannot read {}: {e}", path.display()),
-            )),
+        let (text, problem) = source_text(&file.path, file.bytes);
+        let id = sources.add(file.path.display().to_string(), &file.path, text);
+        match problem {
+            Some(problem) => diags.push(problem(id)),
+            None => files.push((is_env, id)),
         }
     }
     let parsed = parse_all(&sources, &files, &mut diags);
@@ -161,7 +221,7 @@ pub fn load(dir: &Path) -> Result<Project, Failure> {
         });
     }
     let mut project = Project {
-        root: dir.to_path_buf(),
+        root: root.to_path_buf(),
         sources: Arc::new(Sources::new()),
         stacks: Vec::new(),
         variables: Vec::new(),
@@ -178,6 +238,73 @@ pub fn load(dir: &Path) -> Result<Project, Failure> {
     project.sources = Arc::new(sources);
     project.diagnostics = diags;
     Ok(project)
+}
+
+/// A problem with a file as a whole, made once the file has an id.
+type FileProblem = Box<dyn FnOnce(FileId) -> Diagnostic>;
+
+/// The text of a file, or what is wrong with its bytes: more than `MAX_FILE_BYTES`
+/// (the text is then empty), or not UTF-8 (the text is then the bytes with each
+/// invalid sequence replaced by U+FFFD, so that the diagnostic can show where).
+fn source_text(path: &Path, bytes: Vec<u8>) -> (String, Option<FileProblem>) {
+    if bytes.len() > limits::MAX_FILE_BYTES {
+        // About the file, not a place in it: no label, the message names it.
+        let message = format!(
+            "{} is larger than the limit of {} bytes (1 MiB) for a spec file",
+            // The file's name, not the folder's path: the message wraps the same wherever
+            // the folder is.
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned()
+            ),
+            limits::MAX_FILE_BYTES
+        );
+        return (
+            String::new(),
+            Some(Box::new(move |_| {
+                Diagnostic::error("spec::file_too_large", message)
+                    .help("split the stacks over several files: every `*.kdl` at the top of the spec folder is read")
+            })),
+        );
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let bad = &bytes[valid..];
+            let invalid_len = std::str::from_utf8(bad)
+                .err()
+                .and_then(|e| e.error_len())
+                .unwrap_or(bad.len());
+            let shown: Vec<String> = bad[..invalid_len]
+                .iter()
+                .map(|b| format!("0x{b:02X}"))
+                .collect();
+            let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+            let help = if utf16 {
+                "the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8"
+            } else {
+                "spec files are UTF-8 text: save the file as UTF-8 (an editor's \"encoding\" setting)"
+            };
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            // The lossy text is the same up to the first invalid sequence, which it
+            // replaces with one U+FFFD (3 bytes).
+            let problem: FileProblem = Box::new(move |id| {
+                Diagnostic::error("spec::invalid_utf8", "spec file is not valid UTF-8 text")
+                    .label(
+                        Span::new(id, valid, valid + '\u{FFFD}'.len_utf8()),
+                        format!(
+                            "invalid byte{} {}",
+                            if shown.len() > 1 { "s" } else { "" },
+                            shown.join(" ")
+                        ),
+                    )
+                    .help(help)
+            });
+            (text, Some(problem))
+        }
+    }
 }
 
 /// Parses files, on two threads when there are several: KDL parsing is the bulk of
