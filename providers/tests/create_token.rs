@@ -30,6 +30,8 @@ enum Mark {
     Tag,
     /// CloudFront's caller reference.
     CallerReference,
+    /// Secrets Manager: the id of the secret's first version (found by name and token).
+    FirstVersion,
     /// The spec names it: these attributes, set to names nobody used, find nothing.
     Name(&'static [&'static str]),
 }
@@ -55,6 +57,7 @@ const CASES: &[(&str, Mark)] = &[
     ("all.oac", Mark::Name(&["name"])),
     ("all.cdn", Mark::CallerReference),
     ("all.site-policy", Mark::Name(&["bucket"])),
+    ("all.secret", Mark::FirstVersion),
 ];
 
 const SPEC: &str = r#"stack all {
@@ -140,6 +143,12 @@ const SPEC: &str = r#"stack all {
     }
     s3.bucket site {
         bucket "strata-token-site"
+    }
+    secretsmanager.secret secret {
+        name "token-secret"
+        generate length=24
+        // Deleted at once, so that the name is free when the test creates it again.
+        recovery-window-in-days 0
     }
     s3.object index {
         bucket (ref)"site.bucket"
@@ -280,7 +289,9 @@ fn every_type_finds_what_a_create_with_its_token_made() {
             no_token_tag(address, &found);
 
             let (absent, what) = match r.mark {
-                Mark::Tag | Mark::CallerReference => (desired.clone(), "a fresh token"),
+                Mark::Tag | Mark::CallerReference | Mark::FirstVersion => {
+                    (desired.clone(), "a fresh token")
+                }
                 Mark::Name(names) => {
                     let mut absent = desired.clone();
                     for name in names {
