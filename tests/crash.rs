@@ -386,9 +386,8 @@ fn converge(
         problems.push(format!("{context}: orphans after apply: {orphans:?}"));
     }
     let missing: Vec<&String> = known.iter().filter(|id| !in_cloud.contains(*id)).collect();
-    // Bucket policies and the like have no census entry of their own; every id the
-    // census lists must be known, and every record must be in the census or be one of
-    // those (a bucket's policy shares the bucket's id).
+    // Every type of the crash spec has a census entry, so every id the state holds must
+    // be in the census too (a spec with bucket policies would need them listed).
     if !missing.is_empty() {
         figures.missing += missing.len();
         problems.push(format!(

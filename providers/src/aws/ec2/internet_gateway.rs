@@ -22,7 +22,7 @@ use strata_engine::{Attribute, ResourceType, Schema, Type};
 
 use super::net_support::{arn, present, retry_while, str_or_null};
 use crate::aws::attrs::{Out, string, string_map};
-use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
+use crate::aws::ec2::{first_found, sync_tags, tag_specification, tagged_ids, tags_of};
 use crate::aws::error::{deleted, found, sdk};
 use crate::aws::{finish_create, read_back, tags};
 
@@ -98,21 +98,14 @@ impl ResourceType for InternetGateway {
         token: &CreateToken,
     ) -> Result<Option<Observed>, ProviderError> {
         let ec2 = self.aws.ec2().await?;
-        let mut pages = ec2
-            .describe_internet_gateways()
-            .filters(token_filter(token))
-            .into_paginator()
-            .send();
-        let mut ids = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk("DescribeInternetGateways", e))?;
-            ids.extend(marked(
-                page.internet_gateways(),
-                token,
-                |v| v.tags(),
-                |v| v.internet_gateway_id(),
-            ));
-        }
+        let ids = tagged_ids!(
+            ec2,
+            describe_internet_gateways,
+            "DescribeInternetGateways",
+            internet_gateways,
+            internet_gateway_id,
+            token
+        );
         first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 

@@ -167,6 +167,31 @@ pub(crate) fn token_filter(token: &CreateToken) -> Filter {
         .build()
 }
 
+/// The ids of what the EC2 call `$describe` lists (every page) carrying the tag of
+/// `$token`, for a `find`: `$items` names the list in a page and `$id` the id of an
+/// item. The filter narrows the listing; `marked` checks the tag again on each item.
+macro_rules! tagged_ids {
+    ($ec2:expr, $describe:ident, $operation:literal, $items:ident, $id:ident, $token:expr) => {{
+        let mut pages = $ec2
+            .$describe()
+            .filters($crate::aws::ec2::token_filter($token))
+            .into_paginator()
+            .send();
+        let mut ids = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| $crate::aws::error::sdk($operation, e))?;
+            ids.extend($crate::aws::ec2::marked(
+                page.$items(),
+                $token,
+                |v| v.tags(),
+                |v| v.$id(),
+            ));
+        }
+        ids
+    }};
+}
+pub(crate) use tagged_ids;
+
 /// The ids of the `items` that carry the tag of `token`, in the order AWS listed them.
 pub(crate) fn marked<'a, T: 'a>(
     items: impl IntoIterator<Item = &'a T>,

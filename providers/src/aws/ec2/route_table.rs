@@ -27,7 +27,7 @@ use super::net_support::{arn, present};
 use crate::aws::attrs::{
     Out, block_set, blocks, required, string, string_map, string_set, strings,
 };
-use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
+use crate::aws::ec2::{first_found, sync_tags, tag_specification, tagged_ids, tags_of};
 use crate::aws::error::{deleted, found, invalid, sdk};
 use crate::aws::{finish_create, read_back, tags};
 
@@ -124,21 +124,14 @@ impl ResourceType for RouteTable {
         token: &CreateToken,
     ) -> Result<Option<Observed>, ProviderError> {
         let ec2 = self.aws.ec2().await?;
-        let mut pages = ec2
-            .describe_route_tables()
-            .filters(token_filter(token))
-            .into_paginator()
-            .send();
-        let mut ids = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk("DescribeRouteTables", e))?;
-            ids.extend(marked(
-                page.route_tables(),
-                token,
-                |v| v.tags(),
-                |v| v.route_table_id(),
-            ));
-        }
+        let ids = tagged_ids!(
+            ec2,
+            describe_route_tables,
+            "DescribeRouteTables",
+            route_tables,
+            route_table_id,
+            token
+        );
         first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 

@@ -37,8 +37,7 @@ use strata_engine::{Attribute, BlockSchema, ResourceType, Schema, Type};
 
 use super::rules::{self, Atom};
 use super::{
-    Direction, first_found, marked, rule_attributes, sync_tags, tag_specification, tags_of,
-    token_filter,
+    Direction, first_found, rule_attributes, sync_tags, tag_specification, tagged_ids, tags_of,
 };
 use crate::aws::attrs::{Out, blocks, boolean, required, string, string_map};
 use crate::aws::error::{found, sdk};
@@ -111,21 +110,14 @@ impl ResourceType for SecurityGroup {
         token: &CreateToken,
     ) -> Result<Option<Observed>, ProviderError> {
         let ec2 = self.aws.ec2().await?;
-        let mut pages = ec2
-            .describe_security_groups()
-            .filters(token_filter(token))
-            .into_paginator()
-            .send();
-        let mut ids = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk("DescribeSecurityGroups", e))?;
-            ids.extend(marked(
-                page.security_groups(),
-                token,
-                |v| v.tags(),
-                |v| v.group_id(),
-            ));
-        }
+        let ids = tagged_ids!(
+            ec2,
+            describe_security_groups,
+            "DescribeSecurityGroups",
+            security_groups,
+            group_id,
+            token
+        );
         first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 

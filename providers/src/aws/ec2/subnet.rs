@@ -19,7 +19,7 @@ use strata_engine::{Attribute, ResourceType, Schema, Type};
 
 use super::net_support::{arn, retry_while};
 use crate::aws::attrs::{Out, boolean, required, string, string_map};
-use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
+use crate::aws::ec2::{first_found, sync_tags, tag_specification, tagged_ids, tags_of};
 use crate::aws::error::{deleted, found, sdk};
 use crate::aws::{finish_create, read_back, tags, wait_for};
 
@@ -129,21 +129,14 @@ impl ResourceType for Subnet {
         token: &CreateToken,
     ) -> Result<Option<Observed>, ProviderError> {
         let ec2 = self.aws.ec2().await?;
-        let mut pages = ec2
-            .describe_subnets()
-            .filters(token_filter(token))
-            .into_paginator()
-            .send();
-        let mut ids = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk("DescribeSubnets", e))?;
-            ids.extend(marked(
-                page.subnets(),
-                token,
-                |v| v.tags(),
-                |v| v.subnet_id(),
-            ));
-        }
+        let ids = tagged_ids!(
+            ec2,
+            describe_subnets,
+            "DescribeSubnets",
+            subnets,
+            subnet_id,
+            token
+        );
         first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 

@@ -17,7 +17,7 @@ use strata_engine::provider::{Attrs, CreateError, CreateToken, Observed, Provide
 use strata_engine::{Attribute, ResourceType, Schema, Type, Value};
 
 use crate::aws::attrs::{Out, boolean, required, string, string_map};
-use crate::aws::ec2::{first_found, marked, sync_tags, tag_specification, tags_of, token_filter};
+use crate::aws::ec2::{first_found, sync_tags, tag_specification, tagged_ids, tags_of};
 use crate::aws::error::{found, sdk};
 use crate::aws::{delete_attempt, finish_create, read_back, tags, wait_for};
 
@@ -201,16 +201,7 @@ impl ResourceType for Vpc {
         token: &CreateToken,
     ) -> Result<Option<Observed>, ProviderError> {
         let ec2 = self.aws.ec2().await?;
-        let mut pages = ec2
-            .describe_vpcs()
-            .filters(token_filter(token))
-            .into_paginator()
-            .send();
-        let mut ids = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk("DescribeVpcs", e))?;
-            ids.extend(marked(page.vpcs(), token, |v| v.tags(), |v| v.vpc_id()));
-        }
+        let ids = tagged_ids!(ec2, describe_vpcs, "DescribeVpcs", vpcs, vpc_id, token);
         first_found(ids, |id| async move { self.read(&id, desired).await }).await
     }
 
