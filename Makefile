@@ -5,7 +5,7 @@ VENV := .emulator/venv
 MOTO_STAMP := .emulator/moto-$(MOTO_VERSION).installed
 CARGO ?= cargo
 
-.PHONY: test demo emulator build lint bench-plan fuzz
+.PHONY: test demo emulator build lint bench bench-plan fuzz
 
 # The AWS emulator (moto server), pinned, in a local Python venv.
 $(MOTO_STAMP):
@@ -38,9 +38,16 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Planning at 1,000 and 10,000 resources: times and peak memory (release build).
+# Planning at 1,000, 10,000 and 50,000 resources without the cloud: times, peak memory,
+# growth (release build; a few minutes, no emulator).
 bench-plan:
 	$(CARGO) bench -p strata-engine --bench plan
+
+# Every benchmark: bench-plan, then strata against the emulator's limits (refresh vs
+# the bare SDK ceiling, apply vs the critical path), the release binary's size; ends
+# with one table of the figures against their targets (scripts/bench.sh).
+bench: emulator
+	CARGO=$(CARGO) scripts/bench.sh
 
 # Fuzzing: each target (spec folders, state and plan files) for FUZZ_SECONDS (default
 # 60), stable toolchain; installs cargo-fuzz on first use (scripts/fuzz.sh).

@@ -482,6 +482,22 @@ fn main() {
     println!(
         "plan total = load + check + graph + state read + re-plan without refresh (what `strata plan --no-refresh` does); r-* render the all-new plan"
     );
+    let mut summary = Vec::new();
+    for (_, _, f) in rows.iter().filter(|(n, _, _)| *n == 10_000) {
+        let total = ms(f.replan_total());
+        summary.push(summary_row(
+            "plan 10,000 resources without refresh (load+check+graph+state read+plan)",
+            format!("{total:.0} ms"),
+            "< 1000 ms",
+            total < 1000.0,
+        ));
+        summary.push(summary_row(
+            "peak memory of that process",
+            format!("{:.0} MB", f.peak_mb),
+            "< 200 MB",
+            f.peak_mb < 200.0,
+        ));
+    }
     for pair in rows.windows(2) {
         let (small, large) = (&pair[0].2, &pair[1].2);
         let ratio = large.replan_total().as_secs_f64() / small.replan_total().as_secs_f64();
@@ -493,6 +509,18 @@ fn main() {
             ratio / per,
             large.peak_mb / small.peak_mb
         );
+        if large.resources == 50_000 {
+            summary.push(summary_row(
+                &format!(
+                    "plan growth {}k -> {}k, times linear",
+                    small.resources / 1000,
+                    large.resources / 1000
+                ),
+                format!("{:.2}x", ratio / per),
+                "<= 1.20x",
+                ratio / per <= 1.2,
+            ));
+        }
     }
     println!(
         "\napply (all new) through the real state store, in-memory cloud, parallelism 16 (one run; times in ms)"
@@ -527,4 +555,43 @@ fn main() {
     println!(
         "saves = what the executor asked the store (every operation, and every create before its call); snapshots = whole state files written (the first write, compactions); appends = journal lines"
     );
+    for a in &applies {
+        summary.push(summary_row(
+            &format!(
+                "apply {} new resources through the real state store (in-memory cloud)",
+                a.resources
+            ),
+            format!(
+                "{:.1} s, {} whole state files written",
+                a.time.as_secs_f64(),
+                a.snapshots
+            ),
+            "(no target)",
+            true,
+        ));
+    }
+    write_summary(&summary);
+}
+
+fn summary_row(what: &str, value: String, target: &str, met: bool) -> String {
+    let verdict = match (target, met) {
+        ("(no target)", _) => "-",
+        (_, true) => "met",
+        (_, false) => "NOT MET",
+    };
+    format!("plan\t{what}\t{value}\t{target}\t{verdict}")
+}
+
+/// Appends rows to the file `STRATA_BENCH_SUMMARY` names, if any (`make bench` prints
+/// them all as one table at the end).
+fn write_summary(rows: &[String]) {
+    let Some(path) = std::env::var_os("STRATA_BENCH_SUMMARY") else {
+        return;
+    };
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
 }

@@ -36,6 +36,7 @@ use tokio::task::JoinSet;
 
 use crate::diag::Diagnostic;
 use crate::graph::{DepGraph, GraphNode};
+use crate::pace::{Pace, PaceStats, Ticket};
 use crate::plan::eval::{Evaluated, eval};
 use crate::plan::planner::{lookup_record, plain_inputs, topological};
 use crate::plan::{Action, Change, Plan, PlanKind};
@@ -176,6 +177,8 @@ pub struct ApplyReport {
     pub state_error: Option<String>,
     /// The state as last saved.
     pub state: State,
+    /// How the walk paced its operations: throttling seen, how far it slowed down.
+    pub pace: PaceStats,
 }
 
 impl ApplyReport {
@@ -292,6 +295,7 @@ pub async fn apply(
             cancelled: false,
             state_error: None,
             state,
+            pace: PaceStats::default(),
         },
         changed: Changed::new(),
         known: HashMap::new(),
@@ -530,7 +534,9 @@ impl Run<'_> {
         let mut running: JoinSet<OpResult> = JoinSet::new();
         // Which node each running task is for, and since when: a task that panics
         // returns no result to say so.
-        let mut spawned: HashMap<tokio::task::Id, (usize, Instant)> = HashMap::new();
+        let mut spawned: HashMap<tokio::task::Id, (usize, Instant, Ticket)> = HashMap::new();
+        // At most `parallelism` at once, fewer while the cloud throttles.
+        let mut pace = Pace::new(parallelism, self.registry.backpressure().clone());
         let mut cancel_reported = false;
         loop {
             let stopping = cancel.is_cancelled() || self.report.state_error.is_some();
@@ -544,7 +550,7 @@ impl Run<'_> {
             // The operations to start now: prepared first (creates entered as pending),
             // saved in one write, then started.
             let mut starting: Vec<Starting> = Vec::new();
-            while !stopping && running.len() + starting.len() < parallelism {
+            while !stopping && running.len() + starting.len() < pace.allowed() {
                 let Some(node) = ready.pop_front() else {
                     break;
                 };
@@ -614,7 +620,7 @@ impl Run<'_> {
                 }
                 walk.status[node] = NodeStatus::Running;
                 let task = running.spawn(fut);
-                spawned.insert(task.id(), (node, Instant::now()));
+                spawned.insert(task.id(), (node, Instant::now(), pace.start()));
             }
             if running.is_empty() {
                 if stopping || ready.is_empty() {
@@ -629,9 +635,9 @@ impl Run<'_> {
             let Some(joined) = joined else { continue };
             // Group commit: every operation that has finished by now is recorded, the
             // state saved once, and only then does anything that waits on them start.
-            let mut results = vec![op_result(joined, &mut spawned)];
+            let mut results = vec![op_result(joined, &mut spawned, &mut pace)];
             while let Some(joined) = running.try_join_next_with_id() {
-                results.push(op_result(joined, &mut spawned));
+                results.push(op_result(joined, &mut spawned, &mut pace));
             }
             let recorded: Vec<Recorded> = results
                 .into_iter()
@@ -642,6 +648,7 @@ impl Run<'_> {
                 self.conclude(&mut walk, recorded, &mut ready, progress);
             }
         }
+        self.report.pace = pace.stats;
         for (node, status) in walk.status.iter().enumerate() {
             if *status == NodeStatus::Waiting
                 && let Some((ci, op)) = self.operation(walk.tasks[node])
@@ -1288,19 +1295,30 @@ impl Run<'_> {
 
 /// The result of a joined operation task; a task that panicked (a provider bug: the
 /// panic hook has said so) is a failed operation, and the run goes on and saves.
+/// The result of a finished task (a panic made into a failure), its end told to `pace`.
 fn op_result(
     joined: Result<(tokio::task::Id, OpResult), tokio::task::JoinError>,
-    spawned: &mut HashMap<tokio::task::Id, (usize, Instant)>,
+    spawned: &mut HashMap<tokio::task::Id, (usize, Instant, Ticket)>,
+    pace: &mut Pace,
 ) -> OpResult {
     match joined {
         Ok((task, result)) => {
-            spawned.remove(&task);
+            let (_, _, ticket) = spawned
+                .remove(&task)
+                .expect("every spawned operation is known");
+            let throttled = match &result.outcome {
+                Outcome::Failed(e) => e.kind == ErrorKind::Throttled,
+                Outcome::CreateFailed(e) => e.error.kind == ErrorKind::Throttled,
+                _ => false,
+            };
+            pace.finish(ticket, throttled);
             result
         }
         Err(e) => {
-            let (node, started) = spawned
+            let (node, started, ticket) = spawned
                 .remove(&e.id())
                 .expect("every spawned operation is known");
+            pace.finish(ticket, false);
             let what = if e.is_panic() {
                 panic_message(&*e.into_panic())
             } else {

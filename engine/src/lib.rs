@@ -15,6 +15,7 @@ pub use value::Value;
 pub mod apply;
 pub mod diag;
 pub mod graph;
+pub mod pace;
 pub mod plan;
 pub mod render;
 pub mod source;

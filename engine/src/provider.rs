@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::pace::Backpressure;
 use crate::schema::Schema;
 use crate::value::Value;
 
@@ -217,11 +218,26 @@ pub trait LookupType: Send + Sync {
 pub struct Registry {
     resources: HashMap<&'static str, Arc<dyn ResourceType>>,
     lookups: HashMap<&'static str, Arc<dyn LookupType>>,
+    backpressure: Backpressure,
 }
 
 impl Registry {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A registry whose types report throttling on `backpressure` (the engine then
+    /// slows its walks down: `pace`).
+    pub fn with_backpressure(backpressure: Backpressure) -> Self {
+        Registry {
+            backpressure,
+            ..Self::default()
+        }
+    }
+
+    /// The throttling signal this registry's types report on.
+    pub fn backpressure(&self) -> &Backpressure {
+        &self.backpressure
     }
 
     /// Registers a resource type. Panics on a malformed or duplicate name: that is a

@@ -1175,6 +1175,94 @@ async fn parallelism_bounds_operations_in_flight() {
     assert_eq!(h.cloud.max_in_flight(), 3);
 }
 
+/// A spec of `n` independent resources.
+fn many_vpcs(n: usize) -> String {
+    let mut spec = String::from("variable secret type=string\nstack many {\n");
+    for i in 0..n {
+        spec.push_str(&format!(
+            "    net.vpc v{i} {{\n        cidr-block \"10.{}.{}.0/24\"\n    }}\n",
+            i / 256,
+            i % 256
+        ));
+    }
+    spec.push_str("}\n");
+    spec
+}
+
+// A cloud that serves 4 calls at once and throttles the rest: a walk at a fixed 16
+// would have every call beyond the fourth throttled and retried, over and over (more
+// throttles than calls); the paced walks halve their concurrency on throttling and
+// settle near what the cloud accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_slows_down_when_the_cloud_throttles() {
+    const N: usize = 400;
+    let h = Harness::new(&many_vpcs(N));
+    let outcome = h
+        .run(
+            PlanKind::Apply,
+            PlanSource::Fresh(PlanOptions::default()),
+            16,
+            &Cancel::new(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Applied(_, ref r) if r.is_success()));
+    h.cloud.throttle_calls_above(4, Duration::from_millis(1));
+    let plan = h
+        .plan(PlanOptions {
+            parallelism: 16,
+            ..PlanOptions::default()
+        })
+        .await
+        .expect("plan");
+    assert!(plan.changes.iter().all(|c| c.action == Action::NoOp));
+    assert!(plan.changes.iter().all(|c| c.refresh_error.is_none()));
+    let pace = plan
+        .refresh_pace
+        .expect("a refreshed plan says how it paced");
+    let throttled = h.cloud.throttled();
+    assert_eq!(pace.throttled as usize, throttled);
+    assert!(pace.cuts >= 2, "16 → 8 → 4 at least: {pace:?}");
+    assert!(pace.lowest <= 4, "{pace:?}");
+    assert!(
+        throttled < N / 4,
+        "{throttled} of {N} reads throttled: the refresh did not slow down ({pace:?})"
+    );
+    assert!(h.cloud.max_served() <= 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_slows_down_when_the_cloud_throttles() {
+    const N: usize = 200;
+    let h = Harness::new(&many_vpcs(N));
+    h.cloud.throttle_calls_above(4, Duration::from_millis(1));
+    let outcome = h
+        .run(
+            PlanKind::Apply,
+            PlanSource::Fresh(PlanOptions {
+                refresh: false,
+                ..PlanOptions::default()
+            }),
+            16,
+            &Cancel::new(),
+        )
+        .await
+        .unwrap();
+    let Outcome::Applied(_, report) = outcome else {
+        panic!("applied")
+    };
+    assert!(report.is_success());
+    assert_eq!(report.succeeded.len(), N);
+    let throttled = h.cloud.throttled();
+    assert_eq!(report.pace.throttled as usize, throttled);
+    assert!(report.pace.lowest <= 4, "{:?}", report.pace);
+    assert!(
+        throttled < N / 2,
+        "{throttled} of {N} creates throttled: the apply did not slow down ({:?})",
+        report.pace
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_adopts_an_existing_resource() {
     let h = Harness::new(SPEC);

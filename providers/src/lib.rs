@@ -36,7 +36,7 @@ pub fn connect(
     root: &std::path::Path,
 ) -> Connection {
     let aws = aws::client::Aws::new(aws::client::Settings::of(environment, root));
-    let mut registry = Registry::new();
+    let mut registry = Registry::with_backpressure(aws.backpressure().clone());
     aws::register(&mut registry, &aws);
     Connection { registry, aws }
 }

@@ -4,7 +4,8 @@
 //! throttling shapes (EC2 `RequestLimitExceeded`, S3 `SlowDown`, `Throttling` for RDS
 //! and CloudFront, `ThrottlingException` for SSM), HTTP 500 and 503, and a connection
 //! closed before or after forwarding as retryable. A create whose first attempt was
-//! dropped makes exactly one resource.
+//! dropped makes exactly one resource. Throttling and 503 answers, and only they, are
+//! reported on the engine's backpressure signal, once each.
 
 mod support;
 
@@ -48,6 +49,14 @@ fn each_call_retried_once(kind: Fault, all: bool) {
     );
     assert_eq!(counts.retries, calls, "{kind:?}: {counts}");
     assert_eq!(counts.faults(), calls, "{kind:?}: {counts}");
+    // Throttling and 503 are the cloud pushing back: each is reported, once, to the
+    // engine's pace; other faults are not.
+    let pushed_back = matches!(kind, Fault::Throttle | Fault::Http503);
+    assert_eq!(
+        aws.backpressure().count(),
+        if pushed_back { calls } else { 0 },
+        "{kind:?}: throttling answers reported to the engine"
+    );
 }
 
 /// Makes the calls, asserting each succeeded; returns how many were made.

@@ -5,9 +5,10 @@
 //! - Reading is strict: unknown fields, duplicate keys, an unknown format version, a
 //!   lineage that is not a UUID are refused rather than dropped or guessed, because
 //!   whatever is dropped on read is lost on the next write.
-//! - The version, the kind of document and the environment are checked before the full
-//!   parse, so a file of another version or another tool is reported as such and not
-//!   as "corrupt".
+//! - A file that parses as a state is read in one pass, then its version, environment
+//!   and lineage checked; any other file is probed for its version, kind of document
+//!   and environment before the full parse, so a file of another version or another
+//!   tool is reported as such and not as "corrupt".
 //! - Serialisation streams into the writer; nothing builds the whole document in memory.
 
 use std::io::{self, Write};
@@ -88,6 +89,31 @@ impl StateFile for State {
             });
         }
 
+        // A good state parses at once (one pass over what may be megabytes); anything
+        // else is looked at closely below, to say what it is.
+        if let Ok(state) = serde_json::from_slice::<State>(bytes) {
+            if state.format_version != FORMAT_VERSION {
+                return Err(StateError::UnknownVersion {
+                    path: origin.into(),
+                    found: u64::from(state.format_version),
+                    supported: FORMAT_VERSION,
+                });
+            }
+            if state.environment != environment {
+                return Err(StateError::WrongEnvironment {
+                    path: origin.into(),
+                    found: state.environment,
+                    expected: environment.to_owned(),
+                });
+            }
+            if uuid::Uuid::parse_str(&state.lineage).is_err() {
+                return Err(corrupt(
+                    format!("`lineage` must be a UUID, found {:?}", state.lineage),
+                    None,
+                ));
+            }
+            return Ok(state);
+        }
         let probe: Probe = serde_json::from_slice(bytes).map_err(from_json)?;
         if let Some(what) = probe.foreign_kind() {
             return Err(StateError::NotStrata {

@@ -75,6 +75,7 @@ fn sample_plan() -> Plan {
         recovered: Vec::new(),
         request: Default::default(),
         lookup_values: Default::default(),
+        refresh_pace: None,
     }
 }
 

@@ -72,6 +72,10 @@ pub struct Plan {
     /// only as digests.
     #[serde(skip)]
     pub lookup_values: InMemory<BTreeMap<String, crate::provider::Attrs>>,
+    /// How the refresh paced its reads (None without refresh): throttling answers seen
+    /// and how far the concurrency came down. Not part of the plan file.
+    #[serde(skip)]
+    pub refresh_pace: Option<crate::pace::PaceStats>,
 }
 
 /// An interrupted create (the state's `pending`) as the plan resolved it.

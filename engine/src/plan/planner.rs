@@ -26,6 +26,7 @@ use tokio::task::JoinSet;
 
 use crate::diag::{Diagnostic, Diagnostics, Failure};
 use crate::graph::{DepGraph, GraphNode};
+use crate::pace::{Pace, PaceStats, Ticket};
 use crate::plan::InMemory;
 use crate::plan::diff::{self, Prior, canonical, diff_resource};
 use crate::plan::eval::{Evaluated, eval};
@@ -106,10 +107,10 @@ pub async fn plan(
     let recovery = recover(registry, state, options.parallelism).await;
     let state: &State = recovery.state.as_ref().unwrap_or(state);
     let selection = Selection::new(spec, graph, state, options);
-    let refreshed = if options.refresh {
+    let (refreshed, pace) = if options.refresh {
         refresh(registry, state, &selection, options.parallelism).await
     } else {
-        HashMap::new()
+        (HashMap::new(), PaceStats::default())
     };
 
     let mut planner = Planner {
@@ -120,6 +121,7 @@ pub async fn plan(
         plan: empty_plan(PlanKind::Apply, state, options),
         diags,
     };
+    planner.plan.refresh_pace = options.refresh.then_some(pace);
     let replace: HashSet<&str> = options.replace.iter().map(String::as_str).collect();
     for id in topological(graph) {
         planner
@@ -164,12 +166,13 @@ pub async fn plan_destroy(
             .cloned()
             .collect(),
     };
-    let refreshed = if options.refresh {
+    let (refreshed, pace) = if options.refresh {
         refresh(registry, state, &selection, options.parallelism).await
     } else {
-        HashMap::new()
+        (HashMap::new(), PaceStats::default())
     };
     let mut plan = empty_plan(PlanKind::Destroy, state, options);
+    plan.refresh_pace = options.refresh.then_some(pace);
     for (address, record) in &state.resources {
         if !selection.state.contains(address) {
             continue;
@@ -376,6 +379,7 @@ fn empty_plan(kind: PlanKind, state: &State, options: &PlanOptions) -> Plan {
         recovered: Vec::new(),
         request: options.request(),
         lookup_values: Default::default(),
+        refresh_pace: None,
     }
 }
 
@@ -465,47 +469,55 @@ fn mark(
     }
 }
 
-/// Reads every selected managed resource in the state, `parallelism` at a time.
+/// Reads every selected managed resource in the state, at most `parallelism` at a
+/// time and fewer while the cloud throttles (`pace`): reads start one by one as others
+/// finish, so that memory holds only the reads in flight.
 async fn refresh(
     registry: &Registry,
     state: &State,
     selection: &Selection,
     parallelism: usize,
-) -> HashMap<String, Refreshed> {
-    let permits = Arc::new(Semaphore::new(parallelism.max(1)));
-    let mut tasks = JoinSet::new();
-    let mut addresses = HashMap::new();
-    for (address, record) in &state.resources {
+) -> (HashMap<String, Refreshed>, PaceStats) {
+    let mut pace = Pace::new(parallelism, registry.backpressure().clone());
+    let mut queue = state.resources.iter().filter_map(|(address, record)| {
         if record.mode != Mode::Managed || !selection.state.contains(address) {
-            continue;
+            return None;
         }
-        let Some(ty) = registry.resource(&record.type_name).cloned() else {
-            continue;
-        };
-        let address = address.clone();
-        let id = record.id.clone();
-        let prior = plain_inputs(record);
-        let permits = permits.clone();
-        let task = tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            match ty.read(&id, &prior).await {
-                Ok(Some(observed)) => Refreshed::Found(observed),
-                Ok(None) => Refreshed::Gone,
-                Err(e) => Refreshed::Failed(e),
-            }
-        });
-        addresses.insert(task.id(), address);
-    }
+        let ty = registry.resource(&record.type_name)?.clone();
+        Some((address, record, ty))
+    });
+    let mut tasks = JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, (String, Ticket)> = HashMap::new();
     let mut out = HashMap::new();
-    while let Some(joined) = tasks.join_next_with_id().await {
-        match joined {
+    loop {
+        while tasks.len() < pace.allowed() {
+            let Some((address, record, ty)) = queue.next() else {
+                break;
+            };
+            let id = record.id.clone();
+            let prior = plain_inputs(record);
+            let ticket = pace.start();
+            let task = tasks.spawn(async move {
+                match ty.read(&id, &prior).await {
+                    Ok(Some(observed)) => Refreshed::Found(observed),
+                    Ok(None) => Refreshed::Gone,
+                    Err(e) => Refreshed::Failed(e),
+                }
+            });
+            running.insert(task.id(), (address.clone(), ticket));
+        }
+        let Some(joined) = tasks.join_next_with_id().await else {
+            break;
+        };
+        let (address, ticket, outcome) = match joined {
             Ok((task, outcome)) => {
-                out.insert(addresses.remove(&task).expect("a spawned read"), outcome);
+                let (address, ticket) = running.remove(&task).expect("a spawned read");
+                (address, ticket, outcome)
             }
             // A read that panics is a bug in strata: the resource is unknown, as after
             // any failed read, and the plan goes on.
             Err(e) => {
-                let address = addresses.remove(&e.id()).expect("a spawned read");
+                let (address, ticket) = running.remove(&e.id()).expect("a spawned read");
                 let what = if e.is_panic() {
                     crate::apply::panic_message(&*e.into_panic())
                 } else {
@@ -518,11 +530,14 @@ async fn refresh(
                         "the read panicked ({what}); this is a bug in strata, please report it"
                     ),
                 );
-                out.insert(address, Refreshed::Failed(error));
+                (address, ticket, Refreshed::Failed(error))
             }
-        }
+        };
+        let throttled = matches!(&outcome, Refreshed::Failed(e) if e.kind == crate::provider::ErrorKind::Throttled);
+        pace.finish(ticket, throttled);
+        out.insert(address, outcome);
     }
-    out
+    (out, pace.stats)
 }
 
 /// The inputs of a record that are stored in plain text.

@@ -25,6 +25,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         recovered: Vec::new(),
         request: Default::default(),
         lookup_values: Default::default(),
+        refresh_pace: None,
     }
 }
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use strata_engine::Value;
+use strata_engine::pace::Backpressure;
 use strata_engine::provider::{
     Attrs, CreateError, CreateToken, ErrorKind, LookupType, Observed, ProviderError, ResourceType,
 };
@@ -62,6 +63,14 @@ pub struct Cloud {
     delay: Mutex<Duration>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// The throttling signal of the registries over this cloud.
+    pub backpressure: Backpressure,
+    /// At most this many calls served at once, each taking this long (see
+    /// `throttle_calls_above`).
+    call_limit: Mutex<Option<(usize, Duration)>>,
+    served: AtomicUsize,
+    max_served: AtomicUsize,
+    throttled: AtomicUsize,
 }
 
 impl Cloud {
@@ -179,6 +188,44 @@ impl Cloud {
         self.inner.lock().unwrap().resources.remove(id);
     }
 
+    /// Every call (read, create, update, delete) takes `latency`, and one arriving while
+    /// `limit` are being served is throttled, as a rate-limited API does: the throttling
+    /// is reported on `backpressure` and the call retried after a backoff (as an SDK
+    /// client does), so it succeeds in the end, later.
+    pub fn throttle_calls_above(&self, limit: usize, latency: Duration) {
+        *self.call_limit.lock().unwrap() = Some((limit, latency));
+    }
+
+    /// Calls throttled so far (each retried).
+    pub fn throttled(&self) -> usize {
+        self.throttled.load(Ordering::SeqCst)
+    }
+
+    /// The most calls served at the same time under `throttle_calls_above`.
+    pub fn max_served(&self) -> usize {
+        self.max_served.load(Ordering::SeqCst)
+    }
+
+    async fn serve_limited(&self) {
+        let Some((limit, latency)) = *self.call_limit.lock().unwrap() else {
+            return;
+        };
+        loop {
+            let now = self.served.fetch_add(1, Ordering::SeqCst) + 1;
+            if now > limit {
+                self.served.fetch_sub(1, Ordering::SeqCst);
+                self.throttled.fetch_add(1, Ordering::SeqCst);
+                self.backpressure.throttled();
+                tokio::time::sleep(latency * 4).await;
+                continue;
+            }
+            self.max_served.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(latency).await;
+            self.served.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+    }
+
     /// The most operations that ran at the same time.
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)
@@ -194,6 +241,7 @@ impl Cloud {
     }
 
     async fn work(&self) {
+        self.serve_limited().await;
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         let delay = *self.delay.lock().unwrap();
@@ -264,6 +312,7 @@ impl ResourceType for MemoryType {
     }
 
     async fn read(&self, id: &str, _prior: &Attrs) -> Result<Option<Observed>, ProviderError> {
+        self.cloud.serve_limited().await;
         let stored = self.cloud.get(id);
         if let Some(attrs) = &stored
             && self.cloud.fault(Op::Read, attrs).is_some_and(|f| f.panics)

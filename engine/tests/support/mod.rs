@@ -144,7 +144,7 @@ pub fn registry() -> Registry {
 
 /// The test types, backed by `cloud`.
 pub fn registry_with(cloud: &Arc<Cloud>) -> Registry {
-    let mut r = Registry::new();
+    let mut r = Registry::with_backpressure(cloud.backpressure.clone());
     for (name, schema) in [
         ("net.vpc", &VPC),
         ("net.subnet", &SUBNET),

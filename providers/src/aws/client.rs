@@ -30,12 +30,21 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, InterceptorContext,
+};
 use aws_smithy_runtime_api::client::result::{ConnectorError, DispatchFailure, SdkError};
 use aws_smithy_runtime_api::client::retries::classifiers::{
     ClassifyRetry, RetryAction, RetryClassifierPriority,
 };
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use strata_engine::pace::Backpressure;
 use strata_engine::provider::{ErrorKind, ProviderError};
+
+use super::error::THROTTLE_CODES;
 use tokio::sync::OnceCell;
 
 /// How many times a call is attempted before its error is reported, unless the
@@ -94,6 +103,8 @@ struct Inner {
     /// None: no environment was chosen (`validate`), so no call can be made.
     settings: Option<Settings>,
     config: OnceCell<SdkConfig>,
+    /// Where every client reports throttling.
+    backpressure: Backpressure,
     ec2: OnceCell<aws_sdk_ec2::Client>,
     s3: OnceCell<aws_sdk_s3::Client>,
     rds: OnceCell<aws_sdk_rds::Client>,
@@ -117,6 +128,11 @@ impl Aws {
     /// needed.
     pub fn unconfigured() -> Self {
         Aws::default()
+    }
+
+    /// The throttling signal every client of this handle reports on.
+    pub fn backpressure(&self) -> &Backpressure {
+        &self.inner.backpressure
     }
 
     /// The settings this handle was made with.
@@ -160,6 +176,7 @@ impl Aws {
                 aws_sdk_ec2::Client::from_conf(
                     aws_sdk_ec2::config::Builder::from(config)
                         .retry_classifier(RefusedIsFinal)
+                        .interceptor(ThrottleSignal(self.inner.backpressure.clone()))
                         .build(),
                 )
             })
@@ -177,6 +194,7 @@ impl Aws {
                 let conf = aws_sdk_s3::config::Builder::from(config)
                     .force_path_style(config.endpoint_url().is_some())
                     .retry_classifier(RefusedIsFinal)
+                    .interceptor(ThrottleSignal(self.inner.backpressure.clone()))
                     .build();
                 aws_sdk_s3::Client::from_conf(conf)
             })
@@ -193,6 +211,7 @@ impl Aws {
                 aws_sdk_rds::Client::from_conf(
                     aws_sdk_rds::config::Builder::from(config)
                         .retry_classifier(RefusedIsFinal)
+                        .interceptor(ThrottleSignal(self.inner.backpressure.clone()))
                         .build(),
                 )
             })
@@ -209,6 +228,7 @@ impl Aws {
                 aws_sdk_cloudfront::Client::from_conf(
                     aws_sdk_cloudfront::config::Builder::from(config)
                         .retry_classifier(RefusedIsFinal)
+                        .interceptor(ThrottleSignal(self.inner.backpressure.clone()))
                         .build(),
                 )
             })
@@ -225,6 +245,7 @@ impl Aws {
                 aws_sdk_ssm::Client::from_conf(
                     aws_sdk_ssm::config::Builder::from(config)
                         .retry_classifier(RefusedIsFinal)
+                        .interceptor(ThrottleSignal(self.inner.backpressure.clone()))
                         .build(),
                 )
             })
@@ -237,7 +258,14 @@ impl Aws {
         Ok(self
             .inner
             .secretsmanager
-            .get_or_init(|| async { aws_sdk_secretsmanager::Client::new(config) })
+            .get_or_init(|| async {
+                aws_sdk_secretsmanager::Client::from_conf(
+                    aws_sdk_secretsmanager::config::Builder::from(config)
+                        .retry_classifier(RefusedIsFinal)
+                        .interceptor(ThrottleSignal(self.inner.backpressure.clone()))
+                        .build(),
+                )
+            })
             .await
             .clone())
     }
@@ -489,6 +517,62 @@ impl ClassifyRetry for RefusedIsFinal {
     }
 }
 
+/// Reports every throttling answer (HTTP 429, 503, or a throttling error code) on the
+/// engine's backpressure signal, once per attempt, including those the client then
+/// retries with success: the engine's walks slow down on it (`strata_engine::pace`).
+/// An interceptor, not a retry classifier: classifiers run more than once per attempt.
+#[derive(Debug)]
+struct ThrottleSignal(Backpressure);
+
+impl Intercept for ThrottleSignal {
+    fn name(&self) -> &'static str {
+        "strata: throttling slows the walk down"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let response = context.response();
+        let status = response.status().as_u16();
+        let code_header = response.headers().get("x-amzn-errortype");
+        if is_throttling(status, code_header, response.body().bytes()) {
+            self.0.throttled();
+        }
+        Ok(())
+    }
+}
+
+/// Whether an answer is the cloud pushing back: 429, 503, or a 4xx whose error code
+/// (in the `x-amzn-ErrorType` header, or the XML or JSON body) is a throttling code.
+pub fn is_throttling(status: u16, code_header: Option<&str>, body: Option<&[u8]>) -> bool {
+    if status == 429 || status == 503 {
+        return true;
+    }
+    if !(400..500).contains(&status) {
+        return false;
+    }
+    let named = |code: &str| {
+        let code = code.split([':', ',']).next().unwrap_or(code);
+        let code = code.rsplit('#').next().unwrap_or(code).trim();
+        THROTTLE_CODES.contains(&code)
+    };
+    if code_header.is_some_and(named) {
+        return true;
+    }
+    let Some(body) = body else {
+        return false;
+    };
+    let body = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    THROTTLE_CODES.iter().any(|code| {
+        body.contains(&format!(">{code}<"))
+            || body.contains(&format!("\"{code}\""))
+            || body.contains(&format!("#{code}\""))
+    })
+}
+
 /// Why an environment cannot reach AWS at all: what is wrong and what to set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessProblem {
@@ -531,6 +615,38 @@ fn no_credentials(settings: &Settings, cause: Option<String>) -> AccessProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throttling_answers_are_recognised_in_every_protocol() {
+        // Query and REST-XML (S3, RDS, CloudFront), EC2's own XML, JSON (SSM, Secrets
+        // Manager) in the body or the header.
+        let xml = b"<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>";
+        assert!(is_throttling(400, None, Some(xml)));
+        let ec2 = b"<Response><Errors><Error><Code>RequestLimitExceeded</Code></Error></Errors></Response>";
+        assert!(is_throttling(503, None, Some(ec2)));
+        assert!(is_throttling(400, None, Some(ec2)));
+        let json =
+            br#"{"__type":"com.amazonaws.ssm#ThrottlingException","message":"Rate exceeded"}"#;
+        assert!(is_throttling(400, None, Some(json)));
+        assert!(is_throttling(
+            400,
+            Some("ThrottlingException:http://internal.amazon.com/"),
+            None
+        ));
+        assert!(is_throttling(429, None, None));
+        let slow_down = b"<Error><Code>SlowDown</Code></Error>";
+        assert!(is_throttling(503, None, Some(slow_down)));
+    }
+
+    #[test]
+    fn other_errors_are_not_throttling() {
+        let denied = b"<Error><Code>AccessDenied</Code><Message>Throttling is not the issue</Message></Error>";
+        assert!(!is_throttling(403, None, Some(denied)));
+        let not_found = br#"{"__type":"ResourceNotFoundException","message":"no Throttling here"}"#;
+        assert!(!is_throttling(400, None, Some(not_found)));
+        assert!(!is_throttling(500, None, Some(b"<Code>Throttling</Code>")));
+        assert!(!is_throttling(200, None, Some(b"<Code>Throttling</Code>")));
+    }
 
     #[test]
     fn loopback_endpoints_are_recognised() {

@@ -88,6 +88,22 @@ fn causes(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// The error codes AWS services throttle with.
+pub const THROTTLE_CODES: [&str; 12] = [
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "ProvisionedThroughputExceededException",
+    "BandwidthLimitExceeded",
+    "EC2ThrottledException",
+];
+
 /// What the engine should make of an AWS error code.
 pub fn classify(code: Option<&str>, status: u16) -> ErrorKind {
     let Some(code) = code else {
@@ -100,21 +116,7 @@ pub fn classify(code: Option<&str>, status: u16) -> ErrorKind {
     };
     if is_not_found(code) {
         ErrorKind::NotFound
-    } else if matches!(
-        code,
-        "Throttling"
-            | "ThrottlingException"
-            | "ThrottledException"
-            | "RequestThrottled"
-            | "RequestThrottledException"
-            | "TooManyRequestsException"
-            | "RequestLimitExceeded"
-            | "SlowDown"
-            | "PriorRequestNotComplete"
-            | "ProvisionedThroughputExceededException"
-            | "BandwidthLimitExceeded"
-            | "EC2ThrottledException"
-    ) {
+    } else if THROTTLE_CODES.contains(&code) {
         ErrorKind::Throttled
     } else if matches!(
         code,

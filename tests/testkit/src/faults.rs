@@ -98,6 +98,9 @@ pub struct Faults {
     /// Fault only requests the SDK marks as attempt N or lower (`amz-sdk-request:
     /// attempt=N`); None faults any attempt.
     pub up_to_attempt: Option<u32>,
+    /// A rate-limited API: a request arriving while this many are being forwarded is
+    /// throttled (counted as a [`Fault::Throttle`]); None: no limit.
+    pub max_concurrent: Option<usize>,
 }
 
 impl Faults {
@@ -109,6 +112,7 @@ impl Faults {
             kinds: Vec::new(),
             delay: Duration::ZERO,
             up_to_attempt: None,
+            max_concurrent: None,
         }
     }
 
@@ -120,6 +124,7 @@ impl Faults {
             kinds: Fault::ALL.to_vec(),
             delay: Duration::from_millis(300),
             up_to_attempt: None,
+            max_concurrent: None,
         }
     }
 
@@ -128,6 +133,15 @@ impl Faults {
         Faults {
             kinds: vec![kind],
             ..Faults::all(rate, seed)
+        }
+    }
+
+    /// No fault drawn; a request arriving while `limit` are being forwarded is
+    /// throttled, as a rate-limited API does.
+    pub fn concurrency_limit(limit: usize) -> Self {
+        Faults {
+            max_concurrent: Some(limit),
+            ..Faults::none()
         }
     }
 
@@ -207,6 +221,8 @@ struct Shared {
     retries: AtomicU64,
     forwarded: AtomicU64,
     injected: [AtomicU64; 6],
+    /// Requests being forwarded now (for `Faults::max_concurrent`).
+    forwarding: AtomicU64,
     stopped: AtomicBool,
     /// The client connections open now, to close them on stop.
     clients: Mutex<HashMap<u64, TcpStream>>,
@@ -246,6 +262,7 @@ impl FaultProxy {
             retries: AtomicU64::new(0),
             forwarded: AtomicU64::new(0),
             injected: Default::default(),
+            forwarding: AtomicU64::new(0),
             stopped: AtomicBool::new(false),
             clients: Mutex::new(HashMap::new()),
             next_client: AtomicU64::new(0),
@@ -497,10 +514,18 @@ fn serve(client: TcpStream, shared: &Shared) -> io::Result<()> {
             Fault::ResetAfter if !call.read => Fault::ResetBefore,
             other => other,
         });
+        let (delay, limit) = {
+            let faults = lock(&shared.faults);
+            (faults.delay, faults.max_concurrent)
+        };
+        let forwarding = Forwarding::enter(shared);
+        let fault = match (fault, limit) {
+            (None, Some(limit)) if forwarding.now > limit as u64 => Some(Fault::Throttle),
+            (fault, _) => fault,
+        };
         if let Some(fault) = fault {
             shared.injected[fault.index()].fetch_add(1, Ordering::Relaxed);
         }
-        let delay = lock(&shared.faults).delay;
         match fault {
             Some(Fault::ResetBefore) => {
                 let _ = client.shutdown(Shutdown::Both);
@@ -534,6 +559,26 @@ fn serve(client: TcpStream, shared: &Shared) -> io::Result<()> {
             let _ = client.shutdown(Shutdown::Both);
             return Ok(());
         }
+    }
+}
+
+/// One request counted as being forwarded until dropped.
+struct Forwarding<'a> {
+    shared: &'a Shared,
+    /// How many are being forwarded, this one included.
+    now: u64,
+}
+
+impl<'a> Forwarding<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let now = shared.forwarding.fetch_add(1, Ordering::SeqCst) + 1;
+        Forwarding { shared, now }
+    }
+}
+
+impl Drop for Forwarding<'_> {
+    fn drop(&mut self) {
+        self.shared.forwarding.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -915,6 +960,7 @@ mod tests {
             retries: AtomicU64::new(0),
             forwarded: AtomicU64::new(0),
             injected: Default::default(),
+            forwarding: AtomicU64::new(0),
             stopped: AtomicBool::new(false),
             clients: Mutex::new(HashMap::new()),
             next_client: AtomicU64::new(0),
