@@ -5,7 +5,7 @@ VENV := .emulator/venv
 MOTO_STAMP := .emulator/moto-$(MOTO_VERSION).installed
 CARGO ?= cargo
 
-.PHONY: test demo emulator build lint bench bench-plan fuzz
+.PHONY: test demo emulator build lint bench bench-plan bench-release fuzz
 
 # The AWS emulator (moto server), pinned, in a local Python venv.
 $(MOTO_STAMP):
@@ -48,6 +48,12 @@ bench-plan:
 # with one table of the figures against their targets (scripts/bench.sh).
 bench: emulator
 	CARGO=$(CARGO) scripts/bench.sh
+
+# How [profile.release] was chosen: a clean release build under each candidate (LTO,
+# codegen units), its time, the binary's size, and `strata plan --no-refresh` of 10,000
+# resources with it (scripts/release-profiles.sh; about an hour on 2 cores).
+bench-release:
+	CARGO=$(CARGO) scripts/release-profiles.sh
 
 # Fuzzing: each target (spec folders, state and plan files) for FUZZ_SECONDS (default
 # 60), stable toolchain; installs cargo-fuzz on first use (scripts/fuzz.sh).

@@ -308,7 +308,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
                 .doc("Remove the allow-all egress rule AWS adds to every new group, so the group allows no outbound traffic except its `egress` rules."),
             Attribute::optional_computed("ingress", rule(Direction::Ingress))
                 .repeated()
-                .doc("An inbound rule, its argument the protocol: `ingress tcp from-port=443 to-port=443 cidr-blocks=\"0.0.0.0/0\"`. When written, the blocks are all the group's inbound rules; when none is written, inbound rules are not managed here (see `ec2.security-group-ingress`)."),
+                .doc("An inbound rule, its argument the protocol: `ingress tcp from-port=443 to-port=443 { cidr-blocks \"0.0.0.0/0\" }`. When written, the blocks are all the group's inbound rules; when none is written, inbound rules are not managed here (see `ec2.security-group-ingress`)."),
             Attribute::optional_computed("egress", rule(Direction::Egress))
                 .repeated()
                 .doc("An outbound rule, its argument the protocol: `egress tcp from-port=5432 to-port=5432 destination-security-group-id=(ref)\"db.id\"`. When written, the blocks (plus the default allow-all rule unless `revoke-default-egress`) are all the group's outbound rules; when none is written, outbound rules are not managed here."),
