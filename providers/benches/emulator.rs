@@ -5,10 +5,11 @@
 //!     at each concurrency from 1 to 64 — the best is the ceiling;
 //! (b) strata's refresh of the same N resources: a whole `strata plan` in process
 //!     (load and check the spec, connect and check access, read the state, refresh
-//!     every resource, plan), each paired with the bare loop at (a)'s best concurrency
-//!     read right before it (the emulator's speed drifts); the best of 3 pairs counts.
-//!     The calls it makes are counted through a pass-through proxy and must equal the
-//!     bare loop's;
+//!     every resource, plan). Each refresh is bracketed by the bare loop at (a)'s best
+//!     concurrency, read right before and right after it, and compared with their mean
+//!     (the emulator's speed drifts over a run); the median of 5 trials counts. The
+//!     calls it makes are counted through a pass-through proxy and must equal the bare
+//!     loop's;
 //! (c) strata's apply of a spec with a known dependency graph — a chain of 40 resources
 //!     (subnet → group → object → subnet ...), each referring to the one before; then
 //!     the same with a leaf hanging off every other link — against the lower bound of
@@ -16,8 +17,8 @@
 //!     applied with parallelism 1), and the bound is the longest path of the graph
 //!     weighted by those latencies. The apply is timed whole: spec load, access check,
 //!     lock, state, plan, operations, state saves (fsync'd journal), compaction. Each
-//!     trial pairs a bound with an apply measured right after it; the best pair counts
-//!     (the emulator's speed drifts between runs).
+//!     trial brackets the apply by two such bounds, right before and right after it,
+//!     and compares it with their mean; the median of 5 trials counts.
 //!
 //! (d) the same refresh against an endpoint that throttles beyond 4 requests at once
 //!     (a pass-through proxy): the bare loop at a fixed 16 against strata's paced
@@ -50,6 +51,8 @@ const ENV: &str = "bench";
 const CONCURRENCY: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
 const CHAIN: usize = 40;
 const REPEAT: usize = 3;
+/// Trials of (b) and (c), each bracketed by its bound; the median counts.
+const TRIALS: usize = 5;
 /// The requests at once the rate-limited endpoint of (d) serves.
 const LIMITED: usize = 4;
 
@@ -111,22 +114,26 @@ fn main() {
                 counted.plan(true).await;
                 let strata_calls = proxy.counts().requests;
                 proxy.stop();
-                // Each refresh is paired with the bare loop at the best concurrency, read
-                // right before it: the emulator's speed drifts over a run, and a ceiling
-                // measured minutes earlier would compare two different emulators.
-                let mut pairs = Vec::new();
+                // Each refresh is bracketed by the bare loop at the best concurrency, read
+                // right before and right after it: the emulator's speed drifts over a run,
+                // and a ceiling measured minutes earlier would compare two different
+                // emulators.
+                let mut trials = Vec::new();
                 let mut pace = None;
-                for _ in 0..REPEAT {
-                    let (bare, _) = sdk.read_all(&items, best_c).await;
+                let mut bare_before = sdk.read_all(&items, best_c).await.0;
+                for _ in 0..TRIALS {
                     let started = Instant::now();
                     let plan = project.plan(true).await;
-                    pairs.push((bare, started.elapsed()));
+                    let refresh = started.elapsed();
+                    let bare_after = sdk.read_all(&items, best_c).await.0;
+                    trials.push(((bare_before + bare_after) / 2, refresh));
+                    bare_before = bare_after;
                     pace = plan.refresh_pace;
                 }
                 let ratio = |(bare, refresh): &(Duration, Duration)| bare.as_secs_f64() / refresh.as_secs_f64();
                 let sweep = ceiling;
-                let &(ceiling, refresh) = pairs.iter().max_by(|a, b| ratio(a).total_cmp(&ratio(b))).unwrap();
-                let walls: Vec<Duration> = pairs.iter().map(|(_, r)| *r).collect();
+                let &(ceiling, refresh) = median_by(&trials, ratio);
+                let walls: Vec<Duration> = trials.iter().map(|(_, r)| *r).collect();
                 let mut no_refresh = Vec::new();
                 for _ in 0..REPEAT {
                     let started = Instant::now();
@@ -134,8 +141,9 @@ fn main() {
                     no_refresh.push(started.elapsed());
                 }
                 let no_refresh = *no_refresh.iter().min().unwrap();
-                println!("\n(b) strata plan (refresh of {n} resources, parallelism 16, paced), best of {REPEAT} pairs: {:.0} ms ({:.0} reads/s) against the bare loop's {:.0} ms; refreshes {}, bare loop right before each {}",
-                    ms(refresh), n as f64 / refresh.as_secs_f64(), ms(ceiling), list(&walls), list(&pairs.iter().map(|(b, _)| *b).collect::<Vec<_>>()));
+                println!("\n(b) strata plan (refresh of {n} resources, parallelism 16, paced), median of {TRIALS} trials: {:.0} ms ({:.0} reads/s) against the bare loop's {:.0} ms around it; refreshes {}, the bare loop's mean around each {}, ratios {}",
+                    ms(refresh), n as f64 / refresh.as_secs_f64(), ms(ceiling), list(&walls), list(&trials.iter().map(|(b, _)| *b).collect::<Vec<_>>()),
+                    trials.iter().map(|t| format!("{:.2}", ratio(t))).collect::<Vec<_>>().join(", "));
                 println!("    against the sweep's best in (a), {:.0} ms: {:.2}", ms(sweep), sweep.as_secs_f64() / refresh.as_secs_f64());
                 println!("    calls: strata {strata_calls} (one is the access check's probe), bare loop {ceiling_calls}");
                 println!("    pace: {pace:?}");
@@ -176,9 +184,9 @@ fn main() {
                 } else {
                     format!("a chain of {CHAIN}")
                 };
-                println!("\n(c) apply of {shape}, against its critical path (best of {REPEAT} pairs)");
+                println!("\n(c) apply of {shape}, against its critical path (median of {TRIALS} trials)");
                 let mut trials = Vec::new();
-                for _ in 0..REPEAT {
+                for _ in 0..TRIALS {
                     trials.push(chain_trial(&sdk, &emulator, leaves).await);
                 }
                 for t in &trials {
@@ -187,12 +195,9 @@ fn main() {
                         ms(t.path), ms(t.work), ms(t.sequential), ms(t.apply), t.ratio()
                     );
                 }
-                let best = trials
-                    .iter()
-                    .min_by(|a, b| a.ratio().total_cmp(&b.ratio()))
-                    .unwrap();
-                let ratio = best.ratio();
-                let over_path = best.apply.as_secs_f64() / best.path.as_secs_f64();
+                let median = median_by(&trials, ChainTrial::ratio);
+                let ratio = median.ratio();
+                let over_path = median.apply.as_secs_f64() / median.path.as_secs_f64();
                 println!("    c/critical path: {over_path:.2}");
                 let bound = if leaves {
                     println!(
@@ -208,8 +213,8 @@ fn main() {
                     &format!("apply / {bound}, {shape}"),
                     format!(
                         "{ratio:.2} ({:.0} vs {:.0} ms; {over_path:.2} of the critical path)",
-                        ms(best.apply),
-                        ms(best.bound())
+                        ms(median.apply),
+                        ms(median.bound())
                     ),
                     "<= 1.25",
                     ratio <= 1.25,
@@ -353,7 +358,8 @@ fn chain_spec(seeded: &Seeded, leaves: bool) -> String {
 }
 
 /// One measurement of (c): the spec applied at parallelism 1 (each operation alone: its
-/// latency), then again from nothing at parallelism 16.
+/// latency), then again from nothing at parallelism 16, then at parallelism 1 again;
+/// the bound is the mean of the two around the apply.
 struct ChainTrial {
     /// The longest path of the graph, each operation weighted by its latency alone.
     path: Duration,
@@ -378,23 +384,46 @@ impl ChainTrial {
 }
 
 async fn chain_trial(sdk: &Sdk, emulator: &strata_testkit::Emulator, leaves: bool) -> ChainTrial {
-    sdk.reset(emulator).await;
-    let seeded = sdk.seed().await;
-    let chain = Project::new(&emulator.endpoint, &chain_spec(&seeded, leaves));
-    let started = Instant::now();
-    let latencies = chain.apply_timed(1).await;
-    let sequential = started.elapsed();
-    sdk.reset(emulator).await;
-    let seeded = sdk.seed().await;
-    let chain = Project::new(&emulator.endpoint, &chain_spec(&seeded, leaves));
-    let started = Instant::now();
-    chain.apply_timed(16).await;
+    let alone = || async move {
+        let (latencies, wall) = chain_apply(sdk, emulator, leaves, 1).await;
+        (
+            critical_path(&latencies, leaves),
+            latencies.values().sum::<Duration>(),
+            wall,
+        )
+    };
+    let (path_before, work_before, sequential_before) = alone().await;
+    let (_, apply) = chain_apply(sdk, emulator, leaves, 16).await;
+    let (path_after, work_after, sequential_after) = alone().await;
     ChainTrial {
-        path: critical_path(&latencies, leaves),
-        work: latencies.values().sum(),
-        sequential,
-        apply: started.elapsed(),
+        path: (path_before + path_after) / 2,
+        work: (work_before + work_after) / 2,
+        sequential: (sequential_before + sequential_after) / 2,
+        apply,
     }
+}
+
+/// The chain applied from an empty emulator: each operation's latency, and the whole
+/// apply's wall time.
+async fn chain_apply(
+    sdk: &Sdk,
+    emulator: &strata_testkit::Emulator,
+    leaves: bool,
+    parallelism: usize,
+) -> (BTreeMap<String, Duration>, Duration) {
+    sdk.reset(emulator).await;
+    let seeded = sdk.seed().await;
+    let chain = Project::new(&emulator.endpoint, &chain_spec(&seeded, leaves));
+    let started = Instant::now();
+    let latencies = chain.apply_timed(parallelism).await;
+    (latencies, started.elapsed())
+}
+
+/// The trial whose `key` is the median (the lower middle of an even count).
+fn median_by<T>(trials: &[T], key: impl Fn(&T) -> f64) -> &T {
+    let mut sorted: Vec<&T> = trials.iter().collect();
+    sorted.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    sorted[(sorted.len() - 1) / 2]
 }
 
 /// The longest path through the chain's graph, each operation weighted by its latency.
